@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <catch2/catch.hpp>
+#include <pcap/pcap.h>
+
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "proto/net/packet.hpp"
+
+using namespace siehub;
+
+namespace {
+
+std::vector<std::vector<std::uint8_t>> read_pcap(const std::string& name)
+{
+    std::string path = std::string(std::getenv("SIEHUB_TESTDATA")) + "/pcap/" + name;
+    char err[PCAP_ERRBUF_SIZE];
+    pcap_t* p = pcap_open_offline(path.c_str(), err);
+    REQUIRE(p != nullptr);
+    std::vector<std::vector<std::uint8_t>> frames;
+    pcap_pkthdr* h;
+    const u_char* d;
+    while (pcap_next_ex(p, &h, &d) == 1) {
+        frames.emplace_back(d, d + h->caplen);
+    }
+    pcap_close(p);
+    return frames;
+}
+
+} // namespace
+
+TEST_CASE("dns.pcap frames classify as the capture says")
+{
+    auto frames = read_pcap("dns.pcap");
+    REQUIRE(frames.size() == 56);
+    std::map<net::errc, int> by;
+    int v6 = 0;
+    int dns_udp = 0;
+    for (auto& f : frames) {
+        net::udp_packet u;
+        auto e = net::parse_udp_frame(f, u);
+        ++by[e];
+        if (e == net::errc::ok) {
+            CHECK((u.src_port == 53 || u.dst_port == 53));
+            CHECK(u.payload.size() >= 12);
+            ++dns_udp;
+            if (u.src.family == 6) {
+                ++v6;
+            }
+        }
+    }
+    // Query 13 went over IPv6 (query + response).
+    CHECK(v6 == 2);
+    // Query 20's 1872-byte response arrived in two IPv4 fragments.
+    CHECK(by[net::errc::ipv4_fragment] == 2);
+    // Query 22 went over TCP: handshake, data, teardown segments.
+    CHECK(by[net::errc::not_udp] >= 5);
+    CHECK(dns_udp + by[net::errc::ipv4_fragment] + by[net::errc::not_udp] == 56);
+}
+
+TEST_CASE("VLAN-tagged channel frame: tag read, payload found")
+{
+    auto frames = read_pcap("nmsg-bcast-8430-vlan213.pcap");
+    REQUIRE(frames.size() == 1);
+    net::udp_packet u;
+    REQUIRE(net::parse_udp_frame(frames[0], u) == net::errc::ok);
+    CHECK(u.vlan == 213);
+    CHECK(u.vlan_count == 1);
+    CHECK(u.dst_port == 8430);
+    CHECK(u.payload.size() == 674);
+    CHECK(u.payload[0] == 'N');
+}
+
+TEST_CASE("every truncation of a frame is rejected without reading past the end")
+{
+    auto frames = read_pcap("nmsg-bcast-8430-vlan213.pcap");
+    auto const& f = frames[0];
+    for (std::size_t n = 0; n < f.size(); ++n) {
+        // Exact-size copy so a sanitizer build catches over-reads.
+        std::vector<std::uint8_t> cut(f.begin(), f.begin() + static_cast<long>(n));
+        net::udp_packet u;
+        CHECK(net::parse_udp_frame(cut, u) != net::errc::ok);
+    }
+}
+
+TEST_CASE("inconsistent lengths are named")
+{
+    auto frames = read_pcap("nmsg-bcast-8430.pcap");
+    auto f = frames[0];
+    net::udp_packet u;
+    REQUIRE(net::parse_udp_frame(f, u) == net::errc::ok);
+    auto g = f;
+    g[14 + 20 + 4] = 0xff; // UDP length larger than the IP payload
+    CHECK(net::parse_udp_frame(g, u) == net::errc::bad_udp_length);
+    g = f;
+    g[14] = 0x44; // IHL 4 words
+    CHECK(net::parse_udp_frame(g, u) == net::errc::bad_ipv4_header);
+    g = f;
+    g[12] = 0x08;
+    g[13] = 0x06; // ARP
+    CHECK(net::parse_udp_frame(g, u) == net::errc::not_ip);
+    g = f;
+    g[14 + 9] = 6; // TCP
+    CHECK(net::parse_udp_frame(g, u) == net::errc::not_udp);
+}
