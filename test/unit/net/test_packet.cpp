@@ -105,3 +105,30 @@ TEST_CASE("inconsistent lengths are named")
     g[14 + 9] = 6; // TCP
     CHECK(net::parse_udp_frame(g, u) == net::errc::not_udp);
 }
+
+#include "proto/net/frame_writer.hpp"
+
+TEST_CASE("channel frame writer reproduces nmsgtool's broadcast frame on VLAN 213")
+{
+    auto frames = read_pcap("nmsg-bcast-8430-vlan213.pcap");
+    auto const& golden = frames[0];
+    net::udp_packet u;
+    REQUIRE(net::parse_udp_frame(golden, u) == net::errc::ok);
+
+    net::channel_frame_spec s;
+    std::copy(golden.begin() + 6, golden.begin() + 12, s.src_mac.begin());
+    s.vlan = 213;
+    s.src_ip = {198, 18, 213, 1};
+    s.dst_ip = {198, 18, 213, 255};
+    s.src_port = 47014;
+    s.dst_port = 8430;
+    std::vector<std::uint8_t> buf(2048);
+    core::out_buffer out(buf);
+    REQUIRE(net::write_channel_frame(out, s, 62579, u.payload));
+    std::vector<std::uint8_t> mine(out.written().begin(), out.written().end());
+    CHECK(mine == golden); // same bytes, checksums included
+
+    std::vector<std::uint8_t> small(100);
+    core::out_buffer tight(small);
+    CHECK_FALSE(net::write_channel_frame(tight, s, 1, u.payload));
+}
