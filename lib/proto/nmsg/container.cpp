@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "proto/nmsg/container.hpp"
+
+#include <cstring>
+
+namespace siehub::nmsg {
+
+namespace {
+
+// Parses the header at the start of `b`; `file_mode` admits legacy version 1.
+nmsg_unit parse_unit(byte_view b, bool file_mode) noexcept
+{
+    nmsg_unit u;
+    core::wire_cursor<container_error> c(b);
+    byte_view const magic = c.take(4, container_error::short_header);
+    std::uint16_t const vf = c.be16(container_error::short_header);
+    if (!c.ok()) {
+        u.error = container_error::short_header;
+        return u;
+    }
+    if (std::memcmp(magic.data(), nmsg_magic, 4) != 0) {
+        u.error = container_error::bad_magic;
+        return u;
+    }
+    if (file_mode && vf == 1) {
+        // Legacy v1: u16 version 1, u16 length, no flags.
+        u.header.version = 1;
+        u.header.flags = 0;
+        u.header.length = c.be16(container_error::short_header);
+        u.header.size = header_size_v1;
+    } else if ((vf & 0xff) == 2) {
+        u.header.version = 2;
+        u.header.flags = static_cast<std::uint8_t>(vf >> 8);
+        u.header.length = c.be32(container_error::short_header);
+        u.header.size = header_size;
+    } else {
+        u.error = container_error::bad_version;
+        return u;
+    }
+    if (!c.ok()) {
+        u.error = container_error::short_header;
+        return u;
+    }
+    if (u.header.flags & ~(flag_zlib | flag_fragment)) {
+        u.error = container_error::bad_flags;
+        return u;
+    }
+    if (!file_mode) {
+        if (c.remaining() != u.header.length) {
+            u.error = container_error::length_mismatch;
+            return u;
+        }
+    } else if (c.remaining() < u.header.length) {
+        u.error = container_error::truncated_body;
+        return u;
+    }
+    u.body = c.take(u.header.length, container_error::truncated_body);
+    u.consumed = u.header.size + u.header.length;
+    return u;
+}
+
+} // namespace
+
+nmsg_unit parse_datagram(byte_view datagram) noexcept
+{
+    return parse_unit(datagram, false);
+}
+
+nmsg_unit next_file_unit(byte_view rest) noexcept
+{
+    return parse_unit(rest, true);
+}
+
+nmsg_view::nmsg_view(byte_view body) noexcept
+{
+    parse_bytes(body);
+    if (!ok()) {
+        status_ = error() == pb_error::missing_required ? container_error::missing_required
+                                                         : container_error::malformed;
+        return;
+    }
+    auto const raw = payloads_raw();
+    if (raw.empty()) {
+        status_ = container_error::no_payloads;
+        return;
+    }
+    // protobuf-c unpacks every payload as part of the container: one bad payload makes the
+    // whole container an error.
+    for (byte_view p : raw) {
+        payload_view const v(p);
+        if (!v.ok()) {
+            state_.error = v.error();
+            status_ = v.error() == pb_error::missing_required ? container_error::missing_required
+                                                              : container_error::malformed;
+            return;
+        }
+    }
+    status_ = container_error::none;
+}
+
+// ------------------------------------------------------------------- container builder
+
+container_builder::container_builder(byte_span buf, std::size_t limit, bool with_sequence,
+                                     bool zlib) noexcept
+    : out_(buf), limit_(limit < buf.size() ? limit : buf.size()), with_sequence_(with_sequence),
+      zlib_(zlib)
+{
+    reset();
+}
+
+void container_builder::reset() noexcept
+{
+    out_.rewind(0);
+    out_.reserve(header_size);
+    count_ = 0;
+}
+
+std::size_t container_builder::entry_size(const payload_header& h, std::size_t vendor_len) noexcept
+{
+    // Size of the header fields + field 5's key and length prefix, without the vendor bytes.
+    size_counter c;
+    write_payload(c, h, std::nullopt);
+    std::size_t const inner = c.size() + 1 + pb_varint_size(vendor_len) + vendor_len;
+    return 1 + pb_varint_size(inner) + inner;
+}
+
+std::size_t container_builder::budget_used(std::size_t extra_entry,
+                                           std::size_t extra_count) const noexcept
+{
+    std::size_t const body = (out_.size() - header_size) + extra_entry +
+                             6 * (count_ + extra_count) + (with_sequence_ ? 17 : 0);
+    return header_size + body + (zlib_ ? zlib_overhead(body) : 0);
+}
+
+bool container_builder::fits(std::size_t entry) const noexcept
+{
+    return budget_used(entry, 1) <= limit_;
+}
+
+bool container_builder::fits_empty(std::size_t entry) const noexcept
+{
+    std::size_t const body = entry + 6 + (with_sequence_ ? 17 : 0);
+    return header_size + body + (zlib_ ? zlib_overhead(body) : 0) <= limit_;
+}
+
+container_builder::add_status container_builder::add(const payload_header& h,
+                                                      byte_view vendor) noexcept
+{
+    std::size_t const entry = entry_size(h, vendor.size());
+    if (!fits(entry)) {
+        return fits_empty(entry) ? add_status::full : add_status::too_large;
+    }
+    std::size_t const inner = payload_size(h, vendor);
+    pb_put_len_prefix(out_, 1, inner);
+    write_payload(out_, h, vendor);
+    ++count_;
+    return out_.ok() ? add_status::added : add_status::full;
+}
+
+byte_view container_builder::finish(std::uint32_t sequence, std::uint64_t sequence_id) noexcept
+{
+    if (count_ == 0 || !out_.ok()) {
+        return {};
+    }
+    std::size_t const payloads_end = out_.size();
+    // Walk the payloads written so far (trusted: we wrote them) to append their CRCs.
+    pb_reader r(byte_view{out_.begin() + header_size, payloads_end - header_size});
+    pb_field f;
+    while (r.next(f)) {
+        payload_view const v(f.bytes);
+        pb_put_uint(out_, 2, crc32c_stored(v.payload().value_or(byte_view{})));
+    }
+    if (with_sequence_) {
+        pb_put_uint(out_, 3, sequence);
+        pb_put_uint(out_, 4, sequence_id);
+    }
+    if (!out_.ok()) {
+        return {};
+    }
+    std::size_t const total = out_.size();
+    core::out_buffer hdr(byte_span{out_.begin(), header_size});
+    write_header(hdr, 0, static_cast<std::uint32_t>(total - header_size));
+    return byte_view{out_.begin(), total};
+}
+
+// ------------------------------------------------------------------------- fragmenter
+
+fragmenter::fragmenter(byte_view body, bool zlib, std::uint32_t id, std::size_t limit) noexcept
+    : body_(body), max_fragsz_(limit > 64 ? limit - 32 : 32), id_(id),
+      crc_(crc32c_stored(body)),
+      flags_(static_cast<std::uint8_t>(flag_fragment | (zlib ? flag_zlib : 0)))
+{
+    // ceil(len / max) - 1: libnmsg's len / max is one too high on exact multiples (§6).
+    std::size_t const n = (body.size() + max_fragsz_ - 1) / max_fragsz_;
+    last_ = n > 0 ? static_cast<std::uint32_t>(n - 1) : 0;
+}
+
+bool fragmenter::next(core::out_buffer& out) noexcept
+{
+    if (done()) {
+        return false;
+    }
+    std::size_t const off = std::size_t{next_} * max_fragsz_;
+    std::size_t const len = body_.size() - off < max_fragsz_ ? body_.size() - off : max_fragsz_;
+    fragment_fields const f{id_, next_, last_, body_.subspan(off, len), crc_};
+    size_counter sz;
+    write(sz, f);
+    write_header(out, flags_, static_cast<std::uint32_t>(sz.size()));
+    write(out, f);
+    ++next_;
+    return out.ok();
+}
+
+} // namespace siehub::nmsg

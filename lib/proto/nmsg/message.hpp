@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+// Schema-driven, zero-copy protobuf message views. A message is described by a constexpr
+// table of (field number, type, label); one generic pass validates the bytes (wire types,
+// lengths, required fields, packed runs) and records the last value of every singular field;
+// repeated fields are iterated later straight over the buffer, so nothing is allocated.
+// The nmsg container, payload, fragment and vendor message views are thin typed wrappers.
+
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <optional>
+
+#include "proto/nmsg/pb.hpp"
+
+namespace siehub::nmsg {
+
+enum class field_type : std::uint8_t {
+    uint32,
+    uint64,
+    int32, // also enums
+    int64,
+    boolean,
+    bytes,
+    fixed32,
+    sfixed32,
+    dbl,
+};
+
+enum class field_label : std::uint8_t { optional, required, repeated };
+
+struct field_def {
+    std::uint32_t number;
+    field_type type;
+    field_label label;
+};
+
+constexpr wire_type wire_of(field_type t) noexcept
+{
+    switch (t) {
+    case field_type::bytes: return wire_type::len;
+    case field_type::fixed32:
+    case field_type::sfixed32: return wire_type::fixed32;
+    case field_type::dbl: return wire_type::fixed64;
+    default: return wire_type::varint;
+    }
+}
+
+// Field numbers above this are never known to a schema here (largest is 23).
+inline constexpr std::uint32_t max_schema_number = 31;
+
+// Compile-time lookup tables for one schema.
+template <std::size_t N>
+struct schema_table {
+    std::array<field_def, N> defs{};
+    std::array<std::int8_t, max_schema_number + 1> index{};
+    std::uint32_t required_mask = 0;
+
+    constexpr explicit schema_table(const std::array<field_def, N>& d) : defs(d)
+    {
+        static_assert(N <= 32, "presence mask is 32 bits");
+        for (auto& i : index) {
+            i = -1;
+        }
+        for (std::size_t s = 0; s < N; ++s) {
+            index[defs[s].number] = static_cast<std::int8_t>(s);
+            if (defs[s].label == field_label::required) {
+                required_mask |= 1u << s;
+            }
+        }
+    }
+};
+
+// What one validation pass keeps per field: the raw bits of the last occurrence (varint,
+// fixed) or its bytes; for repeated fields the element count.
+struct field_slot {
+    std::uint64_t value = 0;
+    const std::uint8_t* data = nullptr;
+};
+
+struct parse_state {
+    std::uint32_t present = 0;
+    pb_error error = pb_error::none;
+};
+
+// Counts the elements of a packed run, validating it. Returns false on a malformed run.
+inline bool count_packed(field_type t, byte_view run, std::uint64_t& count) noexcept
+{
+    switch (wire_of(t)) {
+    case wire_type::fixed32:
+        if (run.size() % 4 != 0) {
+            return false;
+        }
+        count += run.size() / 4;
+        return true;
+    case wire_type::fixed64:
+        if (run.size() % 8 != 0) {
+            return false;
+        }
+        count += run.size() / 8;
+        return true;
+    default: {
+        pb_cursor c(run);
+        while (!c.at_end()) {
+            pb_read_varint(c);
+            if (!c.ok()) {
+                return false;
+            }
+            ++count;
+        }
+        return true;
+    }
+    }
+}
+
+// The one validation pass shared by every message type.
+template <std::size_t N>
+inline parse_state parse_fields(byte_view msg, const schema_table<N>& schema,
+                                std::array<field_slot, N>& slots) noexcept
+{
+    parse_state st;
+    pb_reader r(msg);
+    pb_field f;
+    while (r.next(f)) {
+        if (f.number > max_schema_number) {
+            continue; // unknown: already skipped by the reader
+        }
+        int const s = schema.index[f.number];
+        if (s < 0) {
+            continue;
+        }
+        field_def const& d = schema.defs[static_cast<std::size_t>(s)];
+        field_slot& slot = slots[static_cast<std::size_t>(s)];
+        wire_type const want = wire_of(d.type);
+        if (d.label == field_label::repeated) {
+            if (f.type == want) {
+                ++slot.value;
+            } else if (f.type == wire_type::len && want != wire_type::len) {
+                if (!count_packed(d.type, f.bytes, slot.value)) {
+                    st.error = pb_error::bad_packed;
+                    return st;
+                }
+            } else {
+                st.error = pb_error::wrong_wire_type;
+                return st;
+            }
+            st.present |= 1u << s;
+            continue;
+        }
+        if (f.type != want) {
+            st.error = pb_error::wrong_wire_type;
+            return st;
+        }
+        if (want == wire_type::len) {
+            slot.data = f.bytes.data();
+            slot.value = f.bytes.size();
+        } else {
+            slot.value = f.value;
+        }
+        st.present |= 1u << s;
+    }
+    if (!r.ok()) {
+        st.error = r.error();
+        return st;
+    }
+    if ((st.present & schema.required_mask) != schema.required_mask) {
+        st.error = pb_error::missing_required;
+    }
+    return st;
+}
+
+template <class T>
+constexpr T convert_raw(std::uint64_t raw) noexcept
+{
+    if constexpr (std::is_same_v<T, bool>) {
+        return raw != 0;
+    } else if constexpr (std::is_same_v<T, double>) {
+        return std::bit_cast<double>(raw);
+    } else {
+        return static_cast<T>(raw);
+    }
+}
+
+// Iterates one repeated field over the message bytes, accepting unpacked and packed
+// elements in any mix. The message was validated before, so iteration cannot fail.
+template <class T>
+class repeated_field {
+public:
+    constexpr repeated_field() noexcept = default;
+    constexpr repeated_field(byte_view msg, std::uint32_t number, field_type type,
+                             std::size_t count) noexcept
+        : msg_(msg), number_(number), type_(type), count_(count)
+    {
+    }
+
+    [[nodiscard]] std::size_t size() const noexcept { return count_; }
+    [[nodiscard]] bool empty() const noexcept { return count_ == 0; }
+
+    class iterator {
+    public:
+        using value_type = T;
+        using difference_type = std::ptrdiff_t;
+        using iterator_category = std::input_iterator_tag;
+
+        iterator() noexcept = default;
+        iterator(const repeated_field* owner, bool at_end) noexcept
+            : reader_(owner->msg_), owner_(owner), done_(at_end || owner->count_ == 0)
+        {
+            if (!done_) {
+                advance();
+            }
+        }
+
+        T operator*() const noexcept { return cur_; }
+        iterator& operator++() noexcept
+        {
+            advance();
+            return *this;
+        }
+        void operator++(int) noexcept { advance(); }
+        bool operator==(const iterator& o) const noexcept { return done_ == o.done_; }
+
+    private:
+        void advance() noexcept
+        {
+            if (in_packed_ && !packed_.at_end()) {
+                take_packed();
+                return;
+            }
+            in_packed_ = false;
+            pb_field f;
+            wire_type const want = wire_of(owner_->type_);
+            while (reader_.next(f)) {
+                if (f.number != owner_->number_) {
+                    continue;
+                }
+                if (f.type == want) {
+                    if constexpr (std::is_same_v<T, byte_view>) {
+                        cur_ = f.bytes;
+                    } else {
+                        cur_ = convert_raw<T>(f.value);
+                    }
+                    return;
+                }
+                if constexpr (!std::is_same_v<T, byte_view>) {
+                    if (f.type == wire_type::len && !f.bytes.empty()) {
+                        packed_ = pb_cursor(f.bytes);
+                        in_packed_ = true;
+                        take_packed();
+                        return;
+                    }
+                }
+            }
+            done_ = true;
+        }
+
+        void take_packed() noexcept
+        {
+            if constexpr (!std::is_same_v<T, byte_view>) {
+                switch (wire_of(owner_->type_)) {
+                case wire_type::fixed32: cur_ = convert_raw<T>(packed_.le32(pb_error::bad_packed)); break;
+                case wire_type::fixed64: cur_ = convert_raw<T>(packed_.le64(pb_error::bad_packed)); break;
+                default: cur_ = convert_raw<T>(pb_read_varint(packed_)); break;
+                }
+            }
+        }
+
+        pb_reader reader_;
+        pb_cursor packed_;
+        const repeated_field* owner_ = nullptr;
+        T cur_{};
+        bool in_packed_ = false;
+        bool done_ = true;
+    };
+
+    [[nodiscard]] iterator begin() const noexcept { return iterator(this, false); }
+    [[nodiscard]] iterator end() const noexcept { return iterator(this, true); }
+
+private:
+    byte_view msg_;
+    std::uint32_t number_ = 0;
+    field_type type_ = field_type::bytes;
+    std::size_t count_ = 0;
+};
+
+// Typed access on top of parse_fields; Schema provides `static constexpr schema_table table`.
+template <class Schema>
+class basic_view {
+public:
+    static constexpr std::size_t field_count = Schema::table.defs.size();
+
+    [[nodiscard]] bool ok() const noexcept { return state_.error == pb_error::none; }
+    [[nodiscard]] pb_error error() const noexcept { return state_.error; }
+    [[nodiscard]] byte_view bytes() const noexcept { return bytes_; }
+
+protected:
+    void parse_bytes(byte_view b) noexcept
+    {
+        bytes_ = b;
+        slots_ = {};
+        state_ = parse_fields(b, Schema::table, slots_);
+    }
+
+    static constexpr std::size_t slot_of(std::uint32_t number) noexcept
+    {
+        return static_cast<std::size_t>(Schema::table.index[number]);
+    }
+
+    template <std::uint32_t Number>
+    [[nodiscard]] bool has() const noexcept
+    {
+        return (state_.present >> slot_of(Number)) & 1u;
+    }
+
+    template <std::uint32_t Number, class T>
+    [[nodiscard]] T get() const noexcept
+    {
+        field_slot const& s = slots_[slot_of(Number)];
+        if constexpr (std::is_same_v<T, byte_view>) {
+            return byte_view{s.data, static_cast<std::size_t>(s.value)};
+        } else {
+            return convert_raw<T>(s.value);
+        }
+    }
+
+    template <std::uint32_t Number, class T>
+    [[nodiscard]] std::optional<T> opt() const noexcept
+    {
+        if (!has<Number>()) {
+            return std::nullopt;
+        }
+        return get<Number, T>();
+    }
+
+    template <std::uint32_t Number, class T>
+    [[nodiscard]] repeated_field<T> rep() const noexcept
+    {
+        constexpr std::size_t s = slot_of(Number);
+        return repeated_field<T>(bytes_, Number, Schema::table.defs[s].type,
+                                 static_cast<std::size_t>(slots_[s].value));
+    }
+
+    byte_view bytes_;
+    std::array<field_slot, field_count> slots_{};
+    parse_state state_;
+};
+
+// Writer helpers for optional fields of a plain struct.
+template <class Sink>
+inline void pb_put_opt_uint(Sink& s, std::uint32_t n, const std::optional<std::uint32_t>& v) noexcept
+{
+    if (v) {
+        pb_put_uint(s, n, *v);
+    }
+}
+
+template <class Sink>
+inline void pb_put_opt_bool(Sink& s, std::uint32_t n, const std::optional<bool>& v) noexcept
+{
+    if (v) {
+        pb_put_uint(s, n, *v ? 1 : 0);
+    }
+}
+
+template <class Sink>
+inline void pb_put_opt_int(Sink& s, std::uint32_t n, const std::optional<std::int64_t>& v) noexcept
+{
+    if (v) {
+        pb_put_int(s, n, *v);
+    }
+}
+
+template <class Sink>
+inline void pb_put_opt_bytes(Sink& s, std::uint32_t n, const std::optional<byte_view>& v) noexcept
+{
+    if (v) {
+        pb_put_bytes(s, n, *v);
+    }
+}
+
+} // namespace siehub::nmsg
