@@ -6,7 +6,8 @@ namespace siehub::dns {
 namespace {
 
 // True when the (possibly compressed, already written) name at msg[pos] equals the
-// uncompressed `suffix`, ignoring ASCII case.
+// uncompressed `suffix` byte for byte. Case-insensitive matching would be legal DNS but would
+// change the case of the later name; a writer for tests and traffic must say what it was told.
 bool matches(byte_view msg, std::size_t pos, byte_view suffix) noexcept
 {
     std::size_t i = 0;
@@ -33,7 +34,7 @@ bool matches(byte_view msg, std::size_t pos, byte_view suffix) noexcept
             return true;
         }
         for (std::size_t k = 1; k <= c; ++k) {
-            if (ascii_lower(msg[pos + k]) != ascii_lower(suffix[i + k])) {
+            if (msg[pos + k] != suffix[i + k]) {
                 return false;
             }
         }
@@ -87,29 +88,38 @@ errc message_writer::write_name(byte_view name, bool compress) noexcept
         return fail(errc::name_trailing_bytes);
     }
     byte_view const msg = out_.written().subspan(start_);
+    // Find the longest suffix already in the message (the first match, scanning from the left).
     std::size_t pos = 0;
-    while (name[pos] != 0) {
-        if (compress && compress_) {
-            byte_view const suffix = name.subspan(pos);
-            for (std::size_t e = 0; e < n_entries_; ++e) {
-                if (matches(msg, entries_[e], suffix)) {
-                    out_.put(name.subspan(0, pos));
-                    out_.put_be16(static_cast<std::uint16_t>(0xC000u | entries_[e]));
-                    return check_out();
-                }
+    std::size_t target = 0;
+    bool found = false;
+    while (name[pos] != 0 && compress && compress_ && !found) {
+        byte_view const suffix = name.subspan(pos);
+        for (std::size_t e = 0; e < n_entries_; ++e) {
+            if (matches(msg, entries_[e], suffix)) {
+                target = entries_[e];
+                found = true;
+                break;
             }
         }
-        pos += std::size_t{name[pos]} + 1;
+        if (!found) {
+            pos += std::size_t{name[pos]} + 1;
+        }
     }
-    // No match: write it whole and remember where each of its suffixes starts.
+    if (!found) {
+        pos = name.size(); // the whole name, root included
+    }
+    // Write the labels before the match and remember where each of their suffixes starts.
     std::size_t const at = out_.size() - start_;
-    out_.put(name);
+    out_.put(name.subspan(0, pos));
     if (compress_) {
         std::size_t p = 0;
-        while (name[p] != 0 && n_entries_ < max_compress_entries && at + p < 0x4000) {
+        while (p < pos && name[p] != 0 && n_entries_ < max_compress_entries && at + p < 0x4000) {
             entries_[n_entries_++] = static_cast<std::uint16_t>(at + p);
             p += std::size_t{name[p]} + 1;
         }
+    }
+    if (found) {
+        out_.put_be16(static_cast<std::uint16_t>(0xC000u | target));
     }
     return check_out();
 }
