@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "proto/dns/name.hpp"
 #include "proto/dns/presentation.hpp"
 
 namespace siehub::dns {
@@ -759,76 +760,16 @@ bool unescape(std::string_view t, std::string& v, std::size_t max = 255)
     return v.size() <= max;
 }
 
-// Presentation name → uncompressed wire. Relative names are taken as absolute (as wdns does).
-// TODO(dns codec): call the name guardian's text → wire once lib/proto/dns/name.hpp has it.
+// Presentation name -> uncompressed wire through the name guardian (relative names get the
+// root appended, as wdns does).
 bool name_from_text(std::string_view t, core::out_buffer& out)
 {
-    std::uint8_t wire[256];
-    std::size_t wlen = 0;
-    if (t == ".") {
-        out.put(std::uint8_t{0});
-        return true;
-    }
-    if (t.empty()) {
+    name_buffer buf;
+    name_info info = from_text(t, name_out{buf});
+    if (!info.ok()) {
         return false;
     }
-    std::size_t label_start = 0;
-    wire[wlen++] = 0;
-    for (std::size_t i = 0; i < t.size(); ++i) {
-        char c = t[i];
-        std::uint8_t byte;
-        if (c == '.') {
-            std::size_t l = wlen - label_start - 1;
-            if (l == 0) {
-                return false;
-            }
-            wire[label_start] = static_cast<std::uint8_t>(l);
-            label_start = wlen;
-            if (wlen >= 255) {
-                return false;
-            }
-            wire[wlen++] = 0;
-            continue;
-        }
-        if (c == '\\') {
-            if (i + 1 >= t.size()) {
-                return false;
-            }
-            if (t[i + 1] >= '0' && t[i + 1] <= '9') {
-                unsigned d = 0;
-                for (std::size_t k = 1; k <= 3; ++k) {
-                    if (i + k >= t.size() || t[i + k] < '0' || t[i + k] > '9') {
-                        return false;
-                    }
-                    d = d * 10 + static_cast<unsigned>(t[i + k] - '0');
-                }
-                if (d > 255) {
-                    return false;
-                }
-                byte = static_cast<std::uint8_t>(d);
-                i += 3;
-            } else {
-                byte = static_cast<std::uint8_t>(t[i + 1]);
-                ++i;
-            }
-        } else {
-            byte = static_cast<std::uint8_t>(c);
-        }
-        if (wlen - label_start - 1 >= 63 || wlen >= 255) {
-            return false;
-        }
-        wire[wlen++] = byte;
-    }
-    std::size_t l = wlen - label_start - 1;
-    if (l > 0) {
-        // relative name: close the last label and add the root
-        wire[label_start] = static_cast<std::uint8_t>(l);
-        if (wlen >= 255) {
-            return false;
-        }
-        wire[wlen++] = 0;
-    }
-    out.put(core::byte_view{wire, wlen});
+    out.put(core::byte_view{buf.data(), info.wire_len});
     return true;
 }
 
