@@ -55,7 +55,8 @@ int main()
     }));
     bench::print(bench::measure("rdata_from_text SOA", [&] {
         core::out_buffer ob{core::byte_span{buf, sizeof buf}};
-        auto e = dns::rdata_from_text(6, 1, "ns1.example. host.example. 2026112201 7200 900 1209600 300", ob);
+        auto e = dns::rdata_from_text(
+            6, 1, "ns1.example. host.example. 2026112201 7200 900 1209600 300", ob);
         bench::keep(e);
     }));
     bench::print(bench::measure("message_to_text (200-byte response)", [&] {
