@@ -74,6 +74,24 @@ inline void load_lowered(const std::uint8_t* name, std::size_t wire_len, name_sc
     }
 }
 
+// Key equality, 8 bytes at a time: the scratch is zero-padded and the arena ends with 8 spare
+// bytes, so the loads stay inside both; bytes past the key are masked off. Keys are short
+// (suffixes of at most a few labels), so this beats a memcmp call.
+inline bool same_key(const std::uint8_t* a, const std::uint8_t* b, std::size_t len) noexcept
+{
+    for (std::size_t i = 0; i < len; i += 8) {
+        std::uint64_t x = core::load_le64(a + i) ^ core::load_le64(b + i);
+        std::size_t const rem = len - i;
+        if (rem < 8) {
+            x &= (std::uint64_t{1} << (8 * rem)) - 1;
+        }
+        if (x != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
 struct walk {
     base_status status = base_status::ok;
     unsigned labels = 0;
@@ -192,6 +210,7 @@ psl_table::psl_table(std::span<const psl_rule> rules, psl_options opts) : opts_(
         }
         insert(h, s.data(), w.wire_len, flags);
     }
+    arena_.insert(arena_.end(), 8, 0); // same_key's over-read of the last key
 }
 
 void psl_table::insert(std::uint64_t hash, const std::uint8_t* key, std::size_t key_len,
@@ -221,7 +240,7 @@ std::uint8_t psl_table::find(std::uint64_t hash, const std::uint8_t* key,
         }
         if (sl.tag == tag) {
             const std::uint8_t* const stored = arena_.data() + (sl.info >> 8);
-            if (stored[0] == key_len && std::memcmp(stored + 1, key, key_len) == 0) {
+            if (stored[0] == key_len && same_key(stored + 1, key, key_len)) {
                 return flags;
             }
         }
