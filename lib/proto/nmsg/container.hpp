@@ -244,8 +244,6 @@ public:
         repeated_field<std::uint32_t> c_;
     };
 
-    // The ranges hold iterators into themselves: keep the range alive while iterating
-    // (a range-for over entries() does).
     entry_range entries() const noexcept { return entry_range(*this); }
 
     [[nodiscard]] pb_error detail() const noexcept { return error(); }

@@ -198,15 +198,19 @@ public:
     [[nodiscard]] std::size_t size() const noexcept { return count_; }
     [[nodiscard]] bool empty() const noexcept { return count_ == 0; }
 
+    // Self-contained (copies the message view, number and type), so an iterator stays
+    // valid after the repeated_field it came from is gone.
     class iterator {
     public:
         using value_type = T;
+        using reference = T;
+        using pointer = void;
         using difference_type = std::ptrdiff_t;
         using iterator_category = std::input_iterator_tag;
 
         iterator() noexcept = default;
-        iterator(const repeated_field* owner, bool at_end) noexcept
-            : reader_(owner->msg_), owner_(owner), done_(at_end || owner->count_ == 0)
+        iterator(byte_view msg, std::uint32_t number, field_type type, bool at_end) noexcept
+            : reader_(msg), number_(number), want_(wire_of(type)), done_(at_end)
         {
             if (!done_) {
                 advance();
@@ -219,7 +223,12 @@ public:
             advance();
             return *this;
         }
-        void operator++(int) noexcept { advance(); }
+        iterator operator++(int) noexcept
+        {
+            iterator old = *this;
+            advance();
+            return old;
+        }
         bool operator==(const iterator& o) const noexcept { return done_ == o.done_; }
 
     private:
@@ -231,12 +240,11 @@ public:
             }
             in_packed_ = false;
             pb_field f;
-            wire_type const want = wire_of(owner_->type_);
             while (reader_.next(f)) {
-                if (f.number != owner_->number_) {
+                if (f.number != number_) {
                     continue;
                 }
-                if (f.type == want) {
+                if (f.type == want_) {
                     if constexpr (std::is_same_v<T, byte_view>) {
                         cur_ = f.bytes;
                     } else {
@@ -259,9 +267,13 @@ public:
         void take_packed() noexcept
         {
             if constexpr (!std::is_same_v<T, byte_view>) {
-                switch (wire_of(owner_->type_)) {
-                case wire_type::fixed32: cur_ = convert_raw<T>(packed_.le32(pb_error::bad_packed)); break;
-                case wire_type::fixed64: cur_ = convert_raw<T>(packed_.le64(pb_error::bad_packed)); break;
+                switch (want_) {
+                case wire_type::fixed32:
+                    cur_ = convert_raw<T>(packed_.le32(pb_error::bad_packed));
+                    break;
+                case wire_type::fixed64:
+                    cur_ = convert_raw<T>(packed_.le64(pb_error::bad_packed));
+                    break;
                 default: cur_ = convert_raw<T>(pb_read_varint(packed_)); break;
                 }
             }
@@ -269,14 +281,18 @@ public:
 
         pb_reader reader_;
         pb_cursor packed_;
-        const repeated_field* owner_ = nullptr;
+        std::uint32_t number_ = 0;
+        wire_type want_ = wire_type::len;
         T cur_{};
         bool in_packed_ = false;
         bool done_ = true;
     };
 
-    [[nodiscard]] iterator begin() const noexcept { return iterator(this, false); }
-    [[nodiscard]] iterator end() const noexcept { return iterator(this, true); }
+    [[nodiscard]] iterator begin() const noexcept
+    {
+        return iterator(msg_, number_, type_, count_ == 0);
+    }
+    [[nodiscard]] iterator end() const noexcept { return iterator(msg_, number_, type_, true); }
 
 private:
     byte_view msg_;

@@ -24,6 +24,9 @@ inflater::inflater() : impl_(std::make_unique<impl>())
     impl_->ready = inflateInit(&impl_->zs) == Z_OK;
 }
 
+inflater::inflater(inflater&&) noexcept = default;
+inflater& inflater::operator=(inflater&&) noexcept = default;
+
 inflater::~inflater()
 {
     if (impl_ && impl_->ready) {
@@ -81,6 +84,9 @@ deflater::deflater(int level) : impl_(std::make_unique<impl>())
 {
     impl_->ready = deflateInit(&impl_->zs, level) == Z_OK;
 }
+
+deflater::deflater(deflater&&) noexcept = default;
+deflater& deflater::operator=(deflater&&) noexcept = default;
 
 deflater::~deflater()
 {

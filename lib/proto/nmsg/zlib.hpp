@@ -59,6 +59,8 @@ public:
     ~inflater();
     inflater(const inflater&) = delete;
     inflater& operator=(const inflater&) = delete;
+    inflater(inflater&&) noexcept;
+    inflater& operator=(inflater&&) noexcept;
 
     // Inflates into `out`; the stream must end exactly at the stated length, which must be
     // ≤ `max_len` (default 1 MiB) and ≤ out.size().
@@ -76,6 +78,8 @@ public:
     ~deflater();
     deflater(const deflater&) = delete;
     deflater& operator=(const deflater&) = delete;
+    deflater(deflater&&) noexcept;
+    deflater& operator=(deflater&&) noexcept;
 
     // Writes u32 length + zlib stream of `in` into `out`.
     zlib_result deflate(core::byte_view in, core::byte_span out) noexcept;
