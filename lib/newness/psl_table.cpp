@@ -247,18 +247,47 @@ std::uint8_t psl_table::find(std::uint64_t hash, const std::uint8_t* key,
     }
 }
 
-base_result psl_table::lookup(byte_view wire_name) const noexcept
+// One name between the two phases of a lookup: validated, lowercased, the first suffix
+// hashes computed (so that a burst can prefetch their slots before any probe).
+struct psl_table::prepared {
+    static constexpr unsigned hashed_levels = 3; // most walks end within three probes
+    walk w;
+    unsigned depth = 0; // suffix levels that can be rules: min(labels, max rule labels)
+    unsigned pre = 0;   // levels hashed in h[]
+    label_offsets off;
+    name_scratch s;
+    std::array<std::uint64_t, hashed_levels> h;
+};
+
+void psl_table::prepare(byte_view wire_name, prepared& p) const noexcept
+{
+    p.w = walk_labels(wire_name, p.off);
+    p.depth = 0;
+    p.pre = 0;
+    if (p.w.status != base_status::ok || p.w.labels == 0 || slots_.empty()) {
+        return;
+    }
+    unsigned const n = p.w.labels;
+    p.depth = std::min<unsigned>(n, static_cast<unsigned>(max_labels_));
+    load_lowered(wire_name.data(), p.w.wire_len, p.s);
+    p.pre = std::min(p.depth, prepared::hashed_levels);
+    std::uint64_t h = seed;
+    for (unsigned k = 1; k <= p.pre; ++k) {
+        h = fmix64(h ^ label_hash(p.s.data(), p.off[n - k]));
+        p.h[k - 1] = h;
+    }
+}
+
+base_result psl_table::finish(const prepared& p) const noexcept
 {
     base_result r;
-    label_offsets off;
-    walk const w = walk_labels(wire_name, off);
-    if (w.status != base_status::ok) {
-        r.status = w.status;
+    if (p.w.status != base_status::ok) {
+        r.status = p.w.status;
         return r;
     }
-    unsigned const n = w.labels;
+    unsigned const n = p.w.labels;
     r.labels = static_cast<std::uint8_t>(n);
-    r.wire_length = static_cast<std::uint16_t>(w.wire_len);
+    r.wire_length = static_cast<std::uint16_t>(p.w.wire_len);
     if (n == 0) {
         r.status = base_status::root_name;
         return r;
@@ -268,26 +297,21 @@ base_result psl_table::lookup(byte_view wire_name) const noexcept
     unsigned pub = 0;
     unsigned k = 1;
     bool parent_wild = false;
-    if (!slots_.empty()) {
-        name_scratch s;
-        load_lowered(wire_name.data(), w.wire_len, s);
-        unsigned const depth = std::min<unsigned>(n, static_cast<unsigned>(max_labels_));
-        std::uint64_t h = seed;
-        for (; k <= depth; ++k) {
-            std::size_t const o = off[n - k];
-            h = fmix64(h ^ label_hash(s.data(), o));
-            std::uint8_t const f = find(h, s.data() + o, w.wire_len - o);
-            bool const is_public = (f & (f_rule | f_exception)) != 0
-                                       ? (f & f_rule) != 0 && (f & f_exception) == 0
-                                       : parent_wild;
-            if (is_public) {
-                pub = k;
-            }
-            parent_wild = (f & f_wildcard) != 0;
-            if ((f & f_branch) == 0) {
-                ++k;
-                break;
-            }
+    std::uint64_t h = seed;
+    for (; k <= p.depth; ++k) {
+        std::size_t const o = p.off[n - k];
+        h = k <= p.pre ? p.h[k - 1] : fmix64(h ^ label_hash(p.s.data(), o));
+        std::uint8_t const f = find(h, p.s.data() + o, p.w.wire_len - o);
+        bool const is_public = (f & (f_rule | f_exception)) != 0
+                                   ? (f & f_rule) != 0 && (f & f_exception) == 0
+                                   : parent_wild;
+        if (is_public) {
+            pub = k;
+        }
+        parent_wild = (f & f_wildcard) != 0;
+        if ((f & f_branch) == 0) {
+            ++k;
+            break;
         }
     }
     // No rule is longer than k - 1 labels here: suffix k can only be public as the child of a
@@ -302,13 +326,39 @@ base_result psl_table::lookup(byte_view wire_name) const noexcept
         r.status = base_status::unlisted_tld;
         return r;
     }
-    r.suffix_offset = off[n - pub];
+    r.suffix_offset = p.off[n - pub];
     if (pub == n) {
         r.status = base_status::public_suffix;
         return r;
     }
-    r.base_offset = off[n - pub - 1];
+    r.base_offset = p.off[n - pub - 1];
     return r;
+}
+
+base_result psl_table::lookup(byte_view wire_name) const noexcept
+{
+    prepared p;
+    prepare(wire_name, p);
+    return finish(p);
+}
+
+void psl_table::lookup_burst(std::span<const byte_view> names,
+                             std::span<base_result> out) const noexcept
+{
+    std::size_t const total = std::min(names.size(), out.size());
+    std::array<prepared, burst_group> group;
+    for (std::size_t base = 0; base < total; base += burst_group) {
+        std::size_t const m = std::min(burst_group, total - base);
+        for (std::size_t i = 0; i < m; ++i) {
+            prepare(names[base + i], group[i]);
+            for (unsigned k = 0; k < group[i].pre; ++k) {
+                __builtin_prefetch(&slots_[group[i].h[k] & mask_]);
+            }
+        }
+        for (std::size_t i = 0; i < m; ++i) {
+            out[base + i] = finish(group[i]);
+        }
+    }
 }
 
 } // namespace siehub::newness

@@ -80,6 +80,11 @@ public:
 
     [[nodiscard]] base_result lookup(byte_view wire_name) const noexcept;
 
+    // The same for a burst, in phases (validate and hash a group, prefetch its first slots,
+    // then probe), so that table misses overlap. out[i] answers names[i]; min of both sizes.
+    void lookup_burst(std::span<const byte_view> names, std::span<base_result> out) const noexcept;
+    static constexpr std::size_t burst_group = 16;
+
     [[nodiscard]] const psl_options& options() const noexcept { return opts_; }
     [[nodiscard]] std::size_t rules() const noexcept { return rules_; }
     [[nodiscard]] std::size_t entries() const noexcept { return entries_; }
@@ -98,6 +103,10 @@ private:
         std::uint32_t info = 0; // key offset in arena_ << 8 | flags
     };
 
+    struct prepared; // one name between the phases of a lookup (psl_table.cpp)
+
+    void prepare(byte_view wire_name, prepared& p) const noexcept;
+    [[nodiscard]] base_result finish(const prepared& p) const noexcept;
     [[nodiscard]] std::uint8_t find(std::uint64_t hash, const std::uint8_t* key,
                                     std::size_t key_len) const noexcept;
     void insert(std::uint64_t hash, const std::uint8_t* key, std::size_t key_len,
