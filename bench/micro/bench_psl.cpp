@@ -8,11 +8,11 @@
 
 #include <algorithm>
 #include <array>
-#include <span>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -79,8 +79,8 @@ int main()
         return 1;
     }
 
-    static const char* const common[] = {"com", "net", "org", "de", "co.uk", "ru", "jp",
-                                         "com.br", "io", "cn", "info", "nl", "fr", "com.au"};
+    static const char* const common[] = {"com",    "net", "org", "de",   "co.uk", "ru", "jp",
+                                         "com.br", "io",  "cn",  "info", "nl",    "fr", "com.au"};
     std::mt19937_64 rng(42);
     std::vector<std::string> dotted;
     std::vector<std::vector<std::uint8_t>> wire;
@@ -120,10 +120,13 @@ int main()
     });
     std::size_t j = 0;
     std::array<base_result, 32> out{};
-    auto burst = bench::measure("psl_table::lookup_burst (32 names, per name)", [&] {
-        table.lookup_burst(std::span(views).subspan((j++ * 32) & (n_names - 1), 32), out);
-        bench::keep(out);
-    }, 1000);
+    auto burst = bench::measure(
+        "psl_table::lookup_burst (32 names, per name)",
+        [&] {
+            table.lookup_burst(std::span(views).subspan((j++ * 32) & (n_names - 1), 32), out);
+            bench::keep(out);
+        },
+        1000);
     burst.ns_per_op /= 32;
     i = 0;
     auto theirs = bench::measure("libpsl psl_registrable_domain (same names)", [&] {

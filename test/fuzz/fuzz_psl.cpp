@@ -45,7 +45,8 @@ void check(const psl_table& t, siehub::core::byte_view name)
         }
     }
     if (r.ok()) {
-        if (r.base_offset >= r.suffix_offset || r.base(name).size() + r.base_offset != r.wire_length) {
+        if (r.base_offset >= r.suffix_offset ||
+            r.base(name).size() + r.base_offset != r.wire_length) {
             __builtin_trap();
         }
     }
@@ -67,8 +68,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (l.ok()) {
         psl_table const t(l.rules, psl_options{.private_domains = (data[0] & 2) != 0,
                                                .star_rule = (data[0] & 4) != 0});
-        static constexpr std::uint8_t probe[] = {3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p',
-                                                 'l', 'e', 2, 'c', 'o', 2, 'u', 'k', 0};
+        static constexpr std::uint8_t probe[] = {3,   'w', 'w', 'w', 7,   'e', 'x', 'a', 'm', 'p',
+                                                 'l', 'e', 2,   'c', 'o', 2,   'u', 'k', 0};
         check(t, probe);
     }
     return 0;

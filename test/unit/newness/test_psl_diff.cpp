@@ -159,9 +159,9 @@ std::size_t compare(const psl_table& t, const psl_ctx_t* ctx, const corpus& c, o
         verdict const ours = ask_table(t, c.our_inputs[i]);
         if (!(theirs == ours)) {
             if (++bad <= 20) {
-                UNSCOPED_INFO(what << ": " << c.our_inputs[i] << " libpsl=" << to_string(theirs.status)
-                                   << " " << theirs.base << " ours=" << to_string(ours.status)
-                                   << " " << ours.base);
+                UNSCOPED_INFO(what << ": " << c.our_inputs[i]
+                                   << " libpsl=" << to_string(theirs.status) << " " << theirs.base
+                                   << " ours=" << to_string(ours.status) << " " << ours.base);
             }
         }
     }

@@ -21,9 +21,9 @@ std::string a_label(std::string_view u)
 TEST_CASE("punycode: RFC 3492 section 7.1 samples", "[punycode]")
 {
     // (A) Arabic (Egyptian)
-    std::u32string const arabic = {0x0644, 0x064A, 0x0647, 0x0645, 0x0627, 0x0628, 0x062A,
-                                   0x0643, 0x0644, 0x0645, 0x0648, 0x0634, 0x0639, 0x0631,
-                                   0x0628, 0x064A, 0x061F};
+    std::u32string const arabic = {0x0644, 0x064A, 0x0647, 0x0645, 0x0627, 0x0628,
+                                   0x062A, 0x0643, 0x0644, 0x0645, 0x0648, 0x0634,
+                                   0x0639, 0x0631, 0x0628, 0x064A, 0x061F};
     std::string out;
     REQUIRE(punycode_encode(arabic, out) == idna_status::ok);
     CHECK(out == "egbpdaj6bu4bxfgehfvwxn");
