@@ -13,10 +13,11 @@ ninja -C build apps/siehub-nmsg/siehub-nmsg >/dev/null
 tool=build/apps/siehub-nmsg/siehub-nmsg
 
 echo "== 512-byte fragmented nmsg stream (fragments reassembled): first 3 payloads"
-"$tool" pcap "$testdata/pcap/nmsg-udp-8430-frag512.pcap" --json | head -3 | cut -c1-300
+"$tool" pcap "$testdata/pcap/nmsg-udp-8430-frag512.pcap" --json 2>/dev/null |
+    { head -3 | cut -c1-300; cat >/dev/null; }
 echo
 echo "== zlib + fragmented stream: payload count per message type"
-"$tool" pcap "$testdata/pcap/nmsg-udp-8430-zlib-frag512.pcap" --json |
+"$tool" pcap "$testdata/pcap/nmsg-udp-8430-zlib-frag512.pcap" --json 2>/dev/null |
     sed -E 's/.*"vname":"([^"]*)","mname":"([^"]*)".*/\1\/\2/' | sort | uniq -c
 echo
 echo "== lossy 1280-byte stream: sequence loss per sender (stderr)"
