@@ -366,7 +366,7 @@ int main(int argc, char** argv)
         biggest = n > biggest ? n : biggest;
     }
     // EAL memory for the rte_hash column (no hugepages): its buckets and key slots.
-    auto const mb = static_cast<unsigned>(256 + biggest * 48 / (1u << 20));
+    auto const mb = static_cast<unsigned>(256 + biggest * 96 / (1u << 20));
     std::unique_ptr<dpdk::eal> eal;
     try {
         eal = std::make_unique<dpdk::eal>(dpdk::eal::virtual_args("bench-dedup", mb));

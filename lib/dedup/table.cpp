@@ -116,7 +116,6 @@ table::table(const config& c) : cfg_(c)
     buckets_.resize(nb);
     std::memset(static_cast<void*>(buckets_.data()), 0, nb * sizeof(bucket));
     entries_.resize(max_entries_);
-    home_.resize(max_entries_);
     chunks_.resize(n_chunks_);
     chunk_next_.resize(n_chunks_);
     scratch_ = std::make_unique<std::uint8_t[]>(c.max_key_bytes + 1);
@@ -135,7 +134,7 @@ table::table(const config& c) : cfg_(c)
 std::size_t table::memory_bytes() const noexcept
 {
     return buckets_.size() * sizeof(bucket) + entries_.size() * sizeof(entry) +
-           home_.size() * sizeof(chunk) + chunks_.size() * sizeof(chunk) +
+           chunks_.size() * sizeof(chunk) +
            chunk_next_.size() * sizeof(std::uint32_t) + cfg_.max_key_bytes + 1 + sizeof(*this);
 }
 
@@ -223,7 +222,7 @@ bool table::key_equal(std::uint32_t e, byte_view key) const noexcept
         return false;
     }
     auto const first = key.size() < chunk_bytes ? key.size() : std::size_t{chunk_bytes};
-    if (std::memcmp(home_[e].b, key.data(), first) != 0) {
+    if (std::memcmp(entries_[e].home, key.data(), first) != 0) {
         return false;
     }
     std::size_t off = first;
@@ -241,9 +240,9 @@ byte_view table::gather(std::uint32_t e) const noexcept
 {
     auto const& x = entries_[e];
     if (x.key_len <= chunk_bytes) {
-        return {home_[e].b, x.key_len};
+        return {entries_[e].home, x.key_len};
     }
-    std::memcpy(scratch_.get(), home_[e].b, chunk_bytes);
+    std::memcpy(scratch_.get(), entries_[e].home, chunk_bytes);
     std::size_t off = chunk_bytes;
     for (auto c = x.chunk; off < x.key_len; c = chunk_next_[c]) {
         auto const n = x.key_len - off < chunk_bytes ? x.key_len - off : std::size_t{chunk_bytes};
@@ -476,7 +475,7 @@ outcome table::insert(byte_view key, std::uint64_t h, seconds t, std::uint32_t t
     x.key_len = static_cast<std::uint16_t>(key.size());
     x.chunk = nil;
     auto const first = key.size() < chunk_bytes ? key.size() : std::size_t{chunk_bytes};
-    std::memcpy(home_[e].b, key.data(), first);
+    std::memcpy(entries_[e].home, key.data(), first);
     // Chain the overflow chunks in key order.
     std::uint32_t* link = &x.chunk;
     std::size_t off = first;
@@ -549,8 +548,9 @@ void table::lookup_or_insert_burst(std::span<const byte_view> keys,
             auto const m = match_mask(bk, sig);
             if (m != 0) {
                 auto const e = bk.idx[std::countr_zero(m) >> 1];
-                __builtin_prefetch(&entries_[e]);
-                __builtin_prefetch(&home_[e]);
+                auto const* p = reinterpret_cast<const char*>(&entries_[e]);
+                __builtin_prefetch(p);
+                __builtin_prefetch(p + 64);
             }
         }
     }
@@ -571,9 +571,11 @@ void table::lookup_or_insert_burst(std::span<const byte_view> keys,
             if (t < x.first) {
                 x.first = t;
             }
-            // The LRU list stays ordered by time_last as long as input time is monotone; an
-            // out-of-order observation updates the aggregate but not the position.
-            if (t >= x.last) {
+            // The LRU list is ordered by time_last (seconds): an entry moves to the head only
+            // when its time_last advances. Hits within the same second (most hits on hot keys)
+            // then touch no neighbour entries; an out-of-order observation updates the
+            // aggregate but not the position.
+            if (t > x.last) {
                 x.last = t;
                 if (lru_head_ != e) {
                     lru_unlink(e);

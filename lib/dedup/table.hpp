@@ -140,8 +140,7 @@ public:
     // Walks every structure and checks its invariants (O(size)); for tests.
     [[nodiscard]] bool check_invariants() const noexcept;
 
-    // Overflow chunks a key of `len` bytes needs (the first 64 bytes live in the entry's home
-    // chunk).
+    // Overflow chunks a key of `len` bytes needs (the first 64 bytes live in the entry).
     static constexpr std::uint32_t overflow_chunks_for(std::size_t len) noexcept
     {
         return len <= chunk_bytes ? 0 : static_cast<std::uint32_t>((len - 1) / chunk_bytes);
@@ -156,7 +155,9 @@ private:
         std::uint32_t idx[slots_per_bucket];
     };
 
-    struct entry {
+    // Metadata and the first 64 key bytes in one 128-byte record: one page, two adjacent lines
+    // (the adjacent-line prefetcher and one TLB entry cover both).
+    struct alignas(64) entry {
         std::uint64_t hash;
         std::uint64_t count;
         seconds first;
@@ -166,6 +167,7 @@ private:
         std::uint32_t lru_prev, lru_next;   // most recent at head; also the free-entry list
         std::uint32_t fifo_prev, fifo_next; // insertion order, oldest at head
         std::uint16_t key_len;
+        std::uint8_t home[chunk_bytes]; // the key's first 64 bytes
     };
 
     struct alignas(64) chunk {
@@ -217,7 +219,6 @@ private:
 
     std::vector<bucket> buckets_;
     std::vector<entry> entries_;
-    std::vector<chunk> home_;          // one per entry: the key's first 64 bytes
     std::vector<chunk> chunks_;        // overflow pool
     std::vector<std::uint32_t> chunk_next_;
     std::unique_ptr<std::uint8_t[]> scratch_; // max_key_bytes: a whole key for the sink

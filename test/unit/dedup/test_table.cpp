@@ -80,7 +80,7 @@ public:
             auto& x = it->second;
             ++x.count;
             x.first = std::min(x.first, t);
-            if (t >= x.last) {
+            if (t > x.last) {
                 x.last = t;
                 lru_.splice(lru_.begin(), lru_, x.lru);
             }
@@ -631,4 +631,17 @@ TEST_CASE("counter table names every counter once", "[dedup][table]")
     }
     CHECK(names.size() == dedup::n_counters);
     CHECK(alignof(dedup::counter_block) == 64);
+}
+
+TEST_CASE("LRU order is by time_last: a same-second hit does not move an entry",
+          "[dedup][table]")
+{
+    small s{cfg_of(2, 1000, 100000)};
+    auto const a = small::key(1), b = small::key(2), c = small::key(3);
+    s.see(a, 20);
+    s.see(b, 20);
+    CHECK(s.see(a, 20) == outcome::duplicate); // count 2, position unchanged
+    s.see(c, 21);                              // evicts a: oldest time_last, inserted first
+    REQUIRE(s.sink.out.size() == 1);
+    CHECK(s.sink.out[0] == record{expire_reason::pressure, a, 2, 20, 20, 300});
 }
