@@ -65,8 +65,10 @@ int main(int argc, char** argv)
         std::size_t index;
     };
     // Indices among the unfragmented UDP responses (query 20's fragmented one is absent).
-    pick const picks[] = {{"q1 www A (2/2/4)", 0},  {"q5 MX (2/2/5)", 4},
-                          {"q11 referral (0/1/2)", 10}, {"q12 SRV (1/2/5)", 11},
+    pick const picks[] = {{"q1 www A (2/2/4)", 0},
+                          {"q5 MX (2/2/5)", 4},
+                          {"q11 referral (0/1/2)", 10},
+                          {"q12 SRV (1/2/5)", 11},
                           {"q19 60 x A (60/2/4)", 18}};
     static message m;
     static rrset_table t;
@@ -79,9 +81,8 @@ int main(int argc, char** argv)
             return 1;
         }
         std::string const tag = std::string(pk.what) + " " + std::to_string(w.size()) + "B";
-        auto const parse = bench::measure("parse          " + tag, [&] {
-            bench::keep(m.parse(v));
-        });
+        auto const parse =
+            bench::measure("parse          " + tag, [&] { bench::keep(m.parse(v)); });
         auto const group = bench::measure("parse+rrsets   " + tag, [&] {
             bench::keep(m.parse(v));
             bench::keep(t.build(m));

@@ -21,8 +21,7 @@ errc check_header(byte_view wire, header& hdr) noexcept
     }
     hdr = header::load(wire.data());
     std::size_t const rrs = std::size_t{hdr.ancount} + hdr.nscount + hdr.arcount;
-    if (std::size_t{hdr.qdcount} * min_question_len + rrs * min_rr_len >
-        wire.size() - header_len) {
+    if (std::size_t{hdr.qdcount} * min_question_len + rrs * min_rr_len > wire.size() - header_len) {
         return errc::count_overflow;
     }
     return errc::ok;
@@ -129,10 +128,14 @@ std::span<const rr> message::records(section s) const noexcept
     std::size_t const an = hdr_.ancount;
     std::size_t const ns = hdr_.nscount;
     switch (s) {
-    case section::answer: return {rrs_, an};
-    case section::authority: return {rrs_ + an, ns};
-    case section::additional: return {rrs_ + an + ns, n_rrs_ - an - ns};
-    case section::question: break;
+    case section::answer:
+        return {rrs_, an};
+    case section::authority:
+        return {rrs_ + an, ns};
+    case section::additional:
+        return {rrs_ + an + ns, n_rrs_ - an - ns};
+    case section::question:
+        break;
     }
     return {};
 }

@@ -37,8 +37,8 @@ name_info from_text(std::string_view text, name_out out, byte_view origin) noexc
         out[0] = 0;
         return check_name(byte_view{out.data(), 1});
     }
-    std::size_t len = 0;       // bytes written to out
-    std::size_t label_at = 0;  // where the current label's length byte sits
+    std::size_t len = 0;      // bytes written to out
+    std::size_t label_at = 0; // where the current label's length byte sits
     std::size_t label_len = 0;
     bool absolute = false;
     // Reserve the length byte of the first label.

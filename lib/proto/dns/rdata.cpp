@@ -61,39 +61,61 @@ const schema& schema_for(std::uint16_t type) noexcept
     case rrtype::mg:
     case rrtype::mr:
     case rrtype::ptr:
-    case rrtype::dname: return s_name;
-    case rrtype::soa: return s_soa;
+    case rrtype::dname:
+        return s_name;
+    case rrtype::soa:
+        return s_soa;
     case rrtype::minfo:
-    case rrtype::rp: return s_two_names;
+    case rrtype::rp:
+        return s_two_names;
     case rrtype::mx:
     case rrtype::afsdb:
     case rrtype::rt:
-    case rrtype::kx: return s_mx;
-    case rrtype::px: return s_px;
-    case rrtype::srv: return s_srv;
-    case rrtype::naptr: return s_naptr;
-    case rrtype::hinfo: return s_hinfo;
+    case rrtype::kx:
+        return s_mx;
+    case rrtype::px:
+        return s_px;
+    case rrtype::srv:
+        return s_srv;
+    case rrtype::naptr:
+        return s_naptr;
+    case rrtype::hinfo:
+        return s_hinfo;
     case rrtype::txt:
-    case rrtype::spf: return s_txt;
-    case rrtype::sig: return s_sig;
-    case rrtype::rrsig: return s_rrsig;
-    case rrtype::nxt: return s_nxt;
-    case rrtype::nsec: return s_nsec;
+    case rrtype::spf:
+        return s_txt;
+    case rrtype::sig:
+        return s_sig;
+    case rrtype::rrsig:
+        return s_rrsig;
+    case rrtype::nxt:
+        return s_nxt;
+    case rrtype::nsec:
+        return s_nsec;
     case rrtype::ds:
     case rrtype::cds:
     case rrtype::dnskey:
     case rrtype::cdnskey:
-    case rrtype::key: return s_key;
-    case rrtype::nsec3: return s_nsec3;
-    case rrtype::nsec3param: return s_nsec3param;
-    case rrtype::tlsa: return s_tlsa;
-    case rrtype::sshfp: return s_sshfp;
+    case rrtype::key:
+        return s_key;
+    case rrtype::nsec3:
+        return s_nsec3;
+    case rrtype::nsec3param:
+        return s_nsec3param;
+    case rrtype::tlsa:
+        return s_tlsa;
+    case rrtype::sshfp:
+        return s_sshfp;
     case rrtype::svcb:
-    case rrtype::https: return s_svcb;
-    case rrtype::caa: return s_caa;
+    case rrtype::https:
+        return s_svcb;
+    case rrtype::caa:
+        return s_caa;
     case rrtype::a:
-    case rrtype::aaaa: return s_fixed;
-    default: return s_generic;
+    case rrtype::aaaa:
+        return s_fixed;
+    default:
+        return s_generic;
     }
 }
 
@@ -309,8 +331,10 @@ bool rdata_may_compress(std::uint16_t type) noexcept
     case rrtype::kx:
     case rrtype::dname:
     case rrtype::rrsig:
-    case rrtype::nsec: return true;
-    default: return false;
+    case rrtype::nsec:
+        return true;
+    default:
+        return false;
     }
 }
 

@@ -16,11 +16,13 @@ bool is_meta(const rr& r, byte_view wire) noexcept
     switch (r.type) {
     case rrtype::opt:
     case rrtype::tsig:
-    case rrtype::tkey: return true;
+    case rrtype::tkey:
+        return true;
     case rrtype::sig:
         // SIG(0) (RFC 2931) covers the whole message: type covered 0.
         return r.rdata_len >= 2 && core::load_be16(wire.data() + r.rdata_off) == 0;
-    default: return false;
+    default:
+        return false;
     }
 }
 
@@ -114,7 +116,8 @@ errc canonical_rdata_set(const message& m, const rrset_table& t, const rrset& s,
     };
     auto eq = [](byte_view a, byte_view b) { return std::ranges::equal(a, b); };
     std::sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(mem.size()), less);
-    auto const last = std::unique(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(mem.size()), eq);
+    auto const last =
+        std::unique(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(mem.size()), eq);
     n = static_cast<std::size_t>(last - out.begin());
     return errc::ok;
 }

@@ -21,12 +21,12 @@
 namespace siehub::dns {
 
 struct rrset {
-    std::uint32_t ttl;        // lowest member TTL
-    std::uint16_t owner_off;  // owner of the first member (offset into the message)
-    std::uint16_t type;       // RRSIG sets have type 46 and `covered` set
-    std::uint16_t covered;    // RRSIG type covered, else 0
+    std::uint32_t ttl;       // lowest member TTL
+    std::uint16_t owner_off; // owner of the first member (offset into the message)
+    std::uint16_t type;      // RRSIG sets have type 46 and `covered` set
+    std::uint16_t covered;   // RRSIG type covered, else 0
     std::uint16_t cls;
-    std::uint16_t first;      // index into rrset_table::members
+    std::uint16_t first; // index into rrset_table::members
     std::uint16_t count;
     section sec;
 };

@@ -138,8 +138,8 @@ errc message_writer::question(byte_view name, std::uint16_t type, std::uint16_t 
     return err_;
 }
 
-errc message_writer::begin_rr(section s, byte_view owner, std::uint16_t type,
-                              std::uint16_t cls, std::uint32_t ttl) noexcept
+errc message_writer::begin_rr(section s, byte_view owner, std::uint16_t type, std::uint16_t cls,
+                              std::uint32_t ttl) noexcept
 {
     if (s == section::question || enter_section(s) != errc::ok) {
         return fail(errc::section_order);
@@ -212,12 +212,12 @@ errc message_writer::add_rr(section s, byte_view owner, std::uint16_t type, std:
     return end_rr();
 }
 
-errc message_writer::begin_opt(std::uint16_t udp_size, std::uint8_t ext_rcode,
-                               std::uint8_t version, bool do_bit) noexcept
+errc message_writer::begin_opt(std::uint16_t udp_size, std::uint8_t ext_rcode, std::uint8_t version,
+                               bool do_bit) noexcept
 {
     static constexpr std::uint8_t root[1] = {0};
-    std::uint32_t const ttl = (std::uint32_t{ext_rcode} << 24) | (std::uint32_t{version} << 16) |
-                              (do_bit ? 0x8000u : 0u);
+    std::uint32_t const ttl =
+        (std::uint32_t{ext_rcode} << 24) | (std::uint32_t{version} << 16) | (do_bit ? 0x8000u : 0u);
     return begin_rr(section::additional, byte_view{root, 1}, rrtype::opt, udp_size, ttl);
 }
 

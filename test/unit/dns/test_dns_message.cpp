@@ -59,8 +59,17 @@ bytes build_response(bool compress)
 
 bytes hdr_bytes(std::uint16_t qd, std::uint16_t an, std::uint16_t ns, std::uint16_t ar)
 {
-    return {0, 1, 0x80, 0, std::uint8_t(qd >> 8), std::uint8_t(qd), std::uint8_t(an >> 8),
-            std::uint8_t(an), std::uint8_t(ns >> 8), std::uint8_t(ns), std::uint8_t(ar >> 8),
+    return {0,
+            1,
+            0x80,
+            0,
+            std::uint8_t(qd >> 8),
+            std::uint8_t(qd),
+            std::uint8_t(an >> 8),
+            std::uint8_t(an),
+            std::uint8_t(ns >> 8),
+            std::uint8_t(ns),
+            std::uint8_t(ar >> 8),
             std::uint8_t(ar)};
 }
 
@@ -432,10 +441,18 @@ TEST_CASE("random mutations of real messages never break the rules", "[dns][muta
         int const edits = 1 + static_cast<int>(rng() % 4);
         for (int e = 0; e < edits; ++e) {
             switch (rng() % 4) {
-            case 0: b[rng() % b.size()] = static_cast<std::uint8_t>(rng()); break;
-            case 1: b[rng() % b.size()] ^= static_cast<std::uint8_t>(1u << (rng() % 8)); break;
-            case 2: b.resize(rng() % (b.size() + 1)); break;
-            default: b[rng() % b.size()] = 0xC0; break;
+            case 0:
+                b[rng() % b.size()] = static_cast<std::uint8_t>(rng());
+                break;
+            case 1:
+                b[rng() % b.size()] ^= static_cast<std::uint8_t>(1u << (rng() % 8));
+                break;
+            case 2:
+                b.resize(rng() % (b.size() + 1));
+                break;
+            default:
+                b[rng() % b.size()] = 0xC0;
+                break;
             }
             if (b.empty()) {
                 b.push_back(0);

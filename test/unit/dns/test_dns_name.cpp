@@ -40,8 +40,8 @@ bytes labels_of(std::size_t label_len, std::size_t count)
 TEST_CASE("name: plain and compressed names, end offset in place", "[dns][name]")
 {
     // 12: www.example.com. ; 29: mail + pointer to example.com (offset 16)
-    auto m = msg({3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
-                  4, 'm', 'a', 'i', 'l', 0xC0, 16, 0xFF});
+    auto m = msg({3,   'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p',  'l', 'e', 3,
+                  'c', 'o', 'm', 0,   4, 'm', 'a', 'i', 'l', 0xC0, 16,  0xFF});
     auto r = scan_name(m, 12);
     REQUIRE(r.ok());
     CHECK(r.end == 29);
@@ -159,8 +159,8 @@ TEST_CASE("name: presentation text to wire", "[dns][name]")
     name_buffer nb;
     auto r = from_text("a\\.b.sp\\032ace.\\195x.back\\\\.example.", nb);
     REQUIRE(r.ok());
-    bytes const want{3, 'a', '.', 'b', 6, 's', 'p', ' ', 'a', 'c', 'e', 2, 195, 'x',
-                     5, 'b', 'a', 'c', 'k', '\\', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0};
+    bytes const want{3,   'a', '.', 'b', 6,    's', 'p', ' ', 'a', 'c', 'e', 2,   195, 'x', 5,
+                     'b', 'a', 'c', 'k', '\\', 7,   'e', 'x', 'a', 'm', 'p', 'l', 'e', 0};
     CHECK(bytes(nb.begin(), nb.begin() + r.wire_len) == want);
     CHECK(r.labels == 5);
     r = from_text(".", nb);
@@ -192,9 +192,10 @@ TEST_CASE("name: presentation text to wire", "[dns][name]")
 TEST_CASE("name: canonical order, equality, labels, subdomains", "[dns][name]")
 {
     // RFC 4034 §6.1's example, in canonical order.
-    std::vector<std::string> const order{"example.",        "a.example.",   "yljkjljk.a.example.",
-                                         "Z.a.example.",    "zABC.a.EXAMPLE.", "z.example.",
-                                         "\\001.z.example.", "*.z.example.", "\\200.z.example."};
+    std::vector<std::string> const order{
+        "example.",         "a.example.",      "yljkjljk.a.example.",
+        "Z.a.example.",     "zABC.a.EXAMPLE.", "z.example.",
+        "\\001.z.example.", "*.z.example.",    "\\200.z.example."};
     for (std::size_t i = 0; i < order.size(); ++i) {
         for (std::size_t j = 0; j < order.size(); ++j) {
             INFO(order[i] << " vs " << order[j]);
@@ -222,8 +223,8 @@ TEST_CASE("name: canonical order, equality, labels, subdomains", "[dns][name]")
 TEST_CASE("name: names_equal across compression", "[dns][name]")
 {
     // 12: Example.COM. ; 25: www -> 12 ; 31: WWW -> 12 ; 37: -> 25
-    auto m = msg({7, 'E', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'C', 'O', 'M', 0, 3, 'w', 'w', 'w',
-                  0xC0, 12, 3, 'W', 'W', 'W', 0xC0, 12, 0xC0, 25});
+    auto m = msg({7,   'E', 'x', 'a',  'm', 'p', 'l', 'e', 3,   'C',  'O', 'M',  0, 3,
+                  'w', 'w', 'w', 0xC0, 12,  3,   'W', 'W', 'W', 0xC0, 12,  0xC0, 25});
     CHECK(names_equal(m, 25, 31));
     CHECK(names_equal(m, 37, 31));
     CHECK(names_equal(m, 37, 25));
