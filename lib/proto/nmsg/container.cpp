@@ -76,7 +76,7 @@ nmsg_view::nmsg_view(byte_view body) noexcept
     parse_bytes(body);
     if (!ok()) {
         status_ = error() == pb_error::missing_required ? container_error::missing_required
-                                                         : container_error::malformed;
+                                                        : container_error::malformed;
         return;
     }
     auto const raw = payloads_raw();
@@ -144,17 +144,23 @@ bool container_builder::fits_empty(std::size_t entry) const noexcept
 }
 
 container_builder::add_status container_builder::add(const payload_header& h,
-                                                      byte_view vendor) noexcept
+                                                     byte_view vendor) noexcept
 {
     std::size_t const entry = entry_size(h, vendor.size());
     if (!fits(entry)) {
         return fits_empty(entry) ? add_status::full : add_status::too_large;
     }
+    std::size_t const before = out_.size();
     std::size_t const inner = payload_size(h, vendor);
     pb_put_len_prefix(out_, 1, inner);
     write_payload(out_, h, vendor);
+    if (!out_.ok()) {
+        // Only reachable with a buffer smaller than the budget assumed; undo the partial entry.
+        out_.rewind(before);
+        return add_status::full;
+    }
     ++count_;
-    return out_.ok() ? add_status::added : add_status::full;
+    return add_status::added;
 }
 
 byte_view container_builder::finish(std::uint32_t sequence, std::uint64_t sequence_id) noexcept
@@ -186,8 +192,7 @@ byte_view container_builder::finish(std::uint32_t sequence, std::uint64_t sequen
 // ------------------------------------------------------------------------- fragmenter
 
 fragmenter::fragmenter(byte_view body, bool zlib, std::uint32_t id, std::size_t limit) noexcept
-    : body_(body), max_fragsz_(limit > 64 ? limit - 32 : 32), id_(id),
-      crc_(crc32c_stored(body)),
+    : body_(body), max_fragsz_(limit > 64 ? limit - 32 : 32), id_(id), crc_(crc32c_stored(body)),
       flags_(static_cast<std::uint8_t>(flag_fragment | (zlib ? flag_zlib : 0)))
 {
     // ceil(len / max) - 1: libnmsg's len / max is one too high on exact multiples (§6).

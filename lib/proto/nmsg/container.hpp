@@ -21,9 +21,9 @@ inline constexpr std::size_t header_size = 10;
 inline constexpr std::size_t header_size_v1 = 8;
 inline constexpr std::uint8_t flag_zlib = 0x01;
 inline constexpr std::uint8_t flag_fragment = 0x02;
-inline constexpr std::size_t container_size_min = 512;    // NMSG_WBUFSZ_MIN
-inline constexpr std::size_t container_size_ether = 1280; // NMSG_WBUFSZ_ETHER
-inline constexpr std::size_t container_size_jumbo = 8192; // NMSG_WBUFSZ_JUMBO
+inline constexpr std::size_t container_size_min = 512;     // NMSG_WBUFSZ_MIN
+inline constexpr std::size_t container_size_ether = 1280;  // NMSG_WBUFSZ_ETHER
+inline constexpr std::size_t container_size_jumbo = 8192;  // NMSG_WBUFSZ_JUMBO
 inline constexpr std::size_t container_size_max = 1048576; // NMSG_WBUFSZ_MAX
 
 enum class container_error : std::uint8_t {
@@ -42,16 +42,26 @@ enum class container_error : std::uint8_t {
 constexpr std::string_view to_string(container_error e) noexcept
 {
     switch (e) {
-    case container_error::none: return "none";
-    case container_error::short_header: return "short_header";
-    case container_error::bad_magic: return "bad_magic";
-    case container_error::bad_version: return "bad_version";
-    case container_error::bad_flags: return "bad_flags";
-    case container_error::length_mismatch: return "length_mismatch";
-    case container_error::truncated_body: return "truncated_body";
-    case container_error::malformed: return "malformed";
-    case container_error::missing_required: return "missing_required";
-    case container_error::no_payloads: return "no_payloads";
+    case container_error::none:
+        return "none";
+    case container_error::short_header:
+        return "short_header";
+    case container_error::bad_magic:
+        return "bad_magic";
+    case container_error::bad_version:
+        return "bad_version";
+    case container_error::bad_flags:
+        return "bad_flags";
+    case container_error::length_mismatch:
+        return "length_mismatch";
+    case container_error::truncated_body:
+        return "truncated_body";
+    case container_error::malformed:
+        return "malformed";
+    case container_error::missing_required:
+        return "missing_required";
+    case container_error::no_payloads:
+        return "no_payloads";
     }
     return "unknown";
 }
@@ -135,7 +145,8 @@ struct payload_header {
 
 // Writes one NmsgPayload body (not the container's field-1 key/length).
 template <class Sink>
-inline void write_payload(Sink& s, const payload_header& h, std::optional<byte_view> vendor) noexcept
+inline void write_payload(Sink& s, const payload_header& h,
+                          std::optional<byte_view> vendor) noexcept
 {
     pb_put_uint(s, 1, h.vid);
     pb_put_uint(s, 2, h.msgtype);
@@ -204,7 +215,8 @@ public:
             using value_type = payload_entry;
             using difference_type = std::ptrdiff_t;
             iterator() noexcept = default;
-            iterator(repeated_field<byte_view>::iterator p, repeated_field<std::uint32_t>::iterator c,
+            iterator(repeated_field<byte_view>::iterator p,
+                     repeated_field<std::uint32_t>::iterator c,
                      repeated_field<std::uint32_t>::iterator cend) noexcept
                 : p_(p), c_(c), cend_(cend)
             {
@@ -275,7 +287,7 @@ public:
             return container_error::none;
         }
         return error() == pb_error::missing_required ? container_error::missing_required
-                                                      : container_error::malformed;
+                                                     : container_error::malformed;
     }
 
     std::uint32_t id() const noexcept { return get<1, std::uint32_t>(); }
@@ -293,8 +305,7 @@ struct fragment_fields {
     std::optional<std::uint32_t> crc;
 };
 
-template <class Sink>
-inline void write(Sink& s, const fragment_fields& f) noexcept
+template <class Sink> inline void write(Sink& s, const fragment_fields& f) noexcept
 {
     pb_put_uint(s, 1, f.id);
     pb_put_uint(s, 2, f.current);
@@ -346,7 +357,8 @@ public:
     void reset() noexcept;
 
 private:
-    [[nodiscard]] std::size_t budget_used(std::size_t extra_entry, std::size_t extra_count) const noexcept;
+    [[nodiscard]] std::size_t budget_used(std::size_t extra_entry,
+                                          std::size_t extra_count) const noexcept;
 
     core::out_buffer out_;
     std::size_t limit_;

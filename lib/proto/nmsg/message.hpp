@@ -40,11 +40,15 @@ struct field_def {
 constexpr wire_type wire_of(field_type t) noexcept
 {
     switch (t) {
-    case field_type::bytes: return wire_type::len;
+    case field_type::bytes:
+        return wire_type::len;
     case field_type::fixed32:
-    case field_type::sfixed32: return wire_type::fixed32;
-    case field_type::dbl: return wire_type::fixed64;
-    default: return wire_type::varint;
+    case field_type::sfixed32:
+        return wire_type::fixed32;
+    case field_type::dbl:
+        return wire_type::fixed64;
+    default:
+        return wire_type::varint;
     }
 }
 
@@ -52,8 +56,7 @@ constexpr wire_type wire_of(field_type t) noexcept
 inline constexpr std::uint32_t max_schema_number = 31;
 
 // Compile-time lookup tables for one schema.
-template <std::size_t N>
-struct schema_table {
+template <std::size_t N> struct schema_table {
     std::array<field_def, N> defs{};
     std::array<std::int8_t, max_schema_number + 1> index{};
     std::uint32_t required_mask = 0;
@@ -171,8 +174,7 @@ inline parse_state parse_fields(byte_view msg, const schema_table<N>& schema,
     return st;
 }
 
-template <class T>
-constexpr T convert_raw(std::uint64_t raw) noexcept
+template <class T> constexpr T convert_raw(std::uint64_t raw) noexcept
 {
     if constexpr (std::is_same_v<T, bool>) {
         return raw != 0;
@@ -185,8 +187,7 @@ constexpr T convert_raw(std::uint64_t raw) noexcept
 
 // Iterates one repeated field over the message bytes, accepting unpacked and packed
 // elements in any mix. The message was validated before, so iteration cannot fail.
-template <class T>
-class repeated_field {
+template <class T> class repeated_field {
 public:
     constexpr repeated_field() noexcept = default;
     constexpr repeated_field(byte_view msg, std::uint32_t number, field_type type,
@@ -274,7 +275,9 @@ public:
                 case wire_type::fixed64:
                     cur_ = convert_raw<T>(packed_.le64(pb_error::bad_packed));
                     break;
-                default: cur_ = convert_raw<T>(pb_read_varint(packed_)); break;
+                default:
+                    cur_ = convert_raw<T>(pb_read_varint(packed_));
+                    break;
                 }
             }
         }
@@ -302,8 +305,7 @@ private:
 };
 
 // Typed access on top of parse_fields; Schema provides `static constexpr schema_table table`.
-template <class Schema>
-class basic_view {
+template <class Schema> class basic_view {
 public:
     static constexpr std::size_t field_count = Schema::table.defs.size();
 
@@ -324,14 +326,12 @@ protected:
         return static_cast<std::size_t>(Schema::table.index[number]);
     }
 
-    template <std::uint32_t Number>
-    [[nodiscard]] bool has() const noexcept
+    template <std::uint32_t Number> [[nodiscard]] bool has() const noexcept
     {
         return (state_.present >> slot_of(Number)) & 1u;
     }
 
-    template <std::uint32_t Number, class T>
-    [[nodiscard]] T get() const noexcept
+    template <std::uint32_t Number, class T> [[nodiscard]] T get() const noexcept
     {
         field_slot const& s = slots_[slot_of(Number)];
         if constexpr (std::is_same_v<T, byte_view>) {
@@ -341,8 +341,7 @@ protected:
         }
     }
 
-    template <std::uint32_t Number, class T>
-    [[nodiscard]] std::optional<T> opt() const noexcept
+    template <std::uint32_t Number, class T> [[nodiscard]] std::optional<T> opt() const noexcept
     {
         if (!has<Number>()) {
             return std::nullopt;
@@ -350,8 +349,7 @@ protected:
         return get<Number, T>();
     }
 
-    template <std::uint32_t Number, class T>
-    [[nodiscard]] repeated_field<T> rep() const noexcept
+    template <std::uint32_t Number, class T> [[nodiscard]] repeated_field<T> rep() const noexcept
     {
         constexpr std::size_t s = slot_of(Number);
         return repeated_field<T>(bytes_, Number, Schema::table.defs[s].type,
@@ -365,7 +363,8 @@ protected:
 
 // Writer helpers for optional fields of a plain struct.
 template <class Sink>
-inline void pb_put_opt_uint(Sink& s, std::uint32_t n, const std::optional<std::uint32_t>& v) noexcept
+inline void pb_put_opt_uint(Sink& s, std::uint32_t n,
+                            const std::optional<std::uint32_t>& v) noexcept
 {
     if (v) {
         pb_put_uint(s, n, *v);

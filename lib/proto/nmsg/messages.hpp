@@ -26,15 +26,13 @@ using opt_bool = std::optional<bool>;
 using opt_bytes = std::optional<byte_view>;
 
 // Encodes any *_fields struct with its write() overload into `out`; false on overflow.
-template <class Fields>
-inline bool encode(core::out_buffer& out, const Fields& f) noexcept
+template <class Fields> inline bool encode(core::out_buffer& out, const Fields& f) noexcept
 {
     write(out, f);
     return out.ok();
 }
 
-template <class Fields>
-inline std::size_t encoded_size(const Fields& f) noexcept
+template <class Fields> inline std::size_t encoded_size(const Fields& f) noexcept
 {
     size_counter c;
     write(c, f);
@@ -88,7 +86,10 @@ public:
     opt_u32 rcode() const noexcept { return opt<11, std::uint32_t>(); }
     repeated_field<byte_view> query_packet() const noexcept { return rep<12, byte_view>(); }
     repeated_field<std::int64_t> query_time_sec() const noexcept { return rep<13, std::int64_t>(); }
-    repeated_field<std::int32_t> query_time_nsec() const noexcept { return rep<14, std::int32_t>(); }
+    repeated_field<std::int32_t> query_time_nsec() const noexcept
+    {
+        return rep<14, std::int32_t>();
+    }
     repeated_field<byte_view> response_packet() const noexcept { return rep<15, byte_view>(); }
     repeated_field<std::int64_t> response_time_sec() const noexcept
     {
@@ -130,8 +131,7 @@ struct dnsqr_fields {
     opt_bool resolver_address_zeroed;
 };
 
-template <class Sink>
-inline void write(Sink& s, const dnsqr_fields& f) noexcept
+template <class Sink> inline void write(Sink& s, const dnsqr_fields& f) noexcept
 {
     pb_put_int(s, 1, f.type);
     pb_put_bytes(s, 2, f.query_ip);
@@ -232,8 +232,7 @@ struct dnsdedupe_fields {
     opt_u32 zone_time_last;
 };
 
-template <class Sink>
-inline void write(Sink& s, const dnsdedupe_fields& f) noexcept
+template <class Sink> inline void write(Sink& s, const dnsdedupe_fields& f) noexcept
 {
     pb_put_opt_bytes(s, 1, f.rrname);
     pb_put_opt_uint(s, 2, f.rrtype);
@@ -337,8 +336,7 @@ struct newdomain_fields {
     opt_bool new_rrset;
 };
 
-template <class Sink>
-inline void write(Sink& s, const newdomain_fields& f) noexcept
+template <class Sink> inline void write(Sink& s, const newdomain_fields& f) noexcept
 {
     pb_put_opt_bytes(s, 1, f.domain);
     pb_put_opt_uint(s, 2, f.time_seen);
@@ -410,8 +408,7 @@ struct dnsnx_fields {
     opt_i32 response_time_nsec;
 };
 
-template <class Sink>
-inline void write(Sink& s, const dnsnx_fields& f) noexcept
+template <class Sink> inline void write(Sink& s, const dnsnx_fields& f) noexcept
 {
     pb_put_bytes(s, 1, f.qname);
     pb_put_uint(s, 2, f.qtype);
@@ -447,8 +444,7 @@ struct encode_fields {
     byte_view payload;
 };
 
-template <class Sink>
-inline void write(Sink& s, const encode_fields& f) noexcept
+template <class Sink> inline void write(Sink& s, const encode_fields& f) noexcept
 {
     pb_put_int(s, 1, f.type);
     pb_put_bytes(s, 2, f.payload);

@@ -42,21 +42,36 @@ enum class pb_error : std::uint8_t {
 constexpr std::string_view to_string(pb_error e) noexcept
 {
     switch (e) {
-    case pb_error::none: return "none";
-    case pb_error::truncated_varint: return "truncated_varint";
-    case pb_error::varint_too_long: return "varint_too_long";
-    case pb_error::varint_overflow: return "varint_overflow";
-    case pb_error::bad_key: return "bad_key";
-    case pb_error::field_zero: return "field_zero";
-    case pb_error::bad_wire_type: return "bad_wire_type";
-    case pb_error::truncated_fixed: return "truncated_fixed";
-    case pb_error::truncated_length: return "truncated_length";
-    case pb_error::group_too_deep: return "group_too_deep";
-    case pb_error::group_mismatch: return "group_mismatch";
-    case pb_error::group_unterminated: return "group_unterminated";
-    case pb_error::wrong_wire_type: return "wrong_wire_type";
-    case pb_error::bad_packed: return "bad_packed";
-    case pb_error::missing_required: return "missing_required";
+    case pb_error::none:
+        return "none";
+    case pb_error::truncated_varint:
+        return "truncated_varint";
+    case pb_error::varint_too_long:
+        return "varint_too_long";
+    case pb_error::varint_overflow:
+        return "varint_overflow";
+    case pb_error::bad_key:
+        return "bad_key";
+    case pb_error::field_zero:
+        return "field_zero";
+    case pb_error::bad_wire_type:
+        return "bad_wire_type";
+    case pb_error::truncated_fixed:
+        return "truncated_fixed";
+    case pb_error::truncated_length:
+        return "truncated_length";
+    case pb_error::group_too_deep:
+        return "group_too_deep";
+    case pb_error::group_mismatch:
+        return "group_mismatch";
+    case pb_error::group_unterminated:
+        return "group_unterminated";
+    case pb_error::wrong_wire_type:
+        return "wrong_wire_type";
+    case pb_error::bad_packed:
+        return "bad_packed";
+    case pb_error::missing_required:
+        return "missing_required";
     }
     return "unknown";
 }
@@ -277,8 +292,7 @@ constexpr std::size_t pb_key_size(std::uint32_t number) noexcept
     return pb_varint_size(std::uint64_t{number} << 3);
 }
 
-template <class Sink>
-inline void pb_put_varint(Sink& s, std::uint64_t v) noexcept
+template <class Sink> inline void pb_put_varint(Sink& s, std::uint64_t v) noexcept
 {
     if (v < 0x80) {
         s.put(static_cast<std::uint8_t>(v));
@@ -294,8 +308,7 @@ inline void pb_put_varint(Sink& s, std::uint64_t v) noexcept
     s.put(byte_view{tmp, n});
 }
 
-template <class Sink>
-inline void pb_put_key(Sink& s, std::uint32_t number, wire_type t) noexcept
+template <class Sink> inline void pb_put_key(Sink& s, std::uint32_t number, wire_type t) noexcept
 {
     pb_put_varint(s, (std::uint64_t{number} << 3) | static_cast<std::uint64_t>(t));
 }
@@ -308,8 +321,7 @@ inline void pb_put_uint(Sink& s, std::uint32_t number, std::uint64_t v) noexcept
 }
 
 // int32/int64/enum: negative values are sign-extended to 64 bits (10 bytes), as protobuf does.
-template <class Sink>
-inline void pb_put_int(Sink& s, std::uint32_t number, std::int64_t v) noexcept
+template <class Sink> inline void pb_put_int(Sink& s, std::uint32_t number, std::int64_t v) noexcept
 {
     pb_put_uint(s, number, static_cast<std::uint64_t>(v));
 }
@@ -328,14 +340,12 @@ inline void pb_put_fixed64(Sink& s, std::uint32_t number, std::uint64_t v) noexc
     s.put_le64(v);
 }
 
-template <class Sink>
-inline void pb_put_double(Sink& s, std::uint32_t number, double v) noexcept
+template <class Sink> inline void pb_put_double(Sink& s, std::uint32_t number, double v) noexcept
 {
     pb_put_fixed64(s, number, std::bit_cast<std::uint64_t>(v));
 }
 
-template <class Sink>
-inline void pb_put_bytes(Sink& s, std::uint32_t number, byte_view b) noexcept
+template <class Sink> inline void pb_put_bytes(Sink& s, std::uint32_t number, byte_view b) noexcept
 {
     pb_put_key(s, number, wire_type::len);
     pb_put_varint(s, b.size());

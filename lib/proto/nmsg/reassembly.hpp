@@ -27,40 +27,52 @@ struct frag_key {
 
 enum class reasm_reason : std::uint8_t {
     none = 0,
-    completed,          // a set completed (not a drop)
-    malformed,          // the fragment body did not parse / lacked a required field
-    last_too_large,     // `last` beyond max_fragments - 1
-    current_beyond_last,// current > last
-    last_mismatch,      // `last` differs from the set's first fragment
-    duplicate,          // this `current` was already received (ignored)
-    set_too_large,      // the set's bytes would pass max_set_bytes (set dropped)
-    too_many_sets,      // max_sets sets or max_total_bytes already held
-    timeout,            // an incomplete set older than the timeout was discarded
-    crc_mismatch,       // reassembled bytes do not match the fragment crc (set dropped)
+    completed,           // a set completed (not a drop)
+    malformed,           // the fragment body did not parse / lacked a required field
+    last_too_large,      // `last` beyond max_fragments - 1
+    current_beyond_last, // current > last
+    last_mismatch,       // `last` differs from the set's first fragment
+    duplicate,           // this `current` was already received (ignored)
+    set_too_large,       // the set's bytes would pass max_set_bytes (set dropped)
+    too_many_sets,       // max_sets sets or max_total_bytes already held
+    timeout,             // an incomplete set older than the timeout was discarded
+    crc_mismatch,        // reassembled bytes do not match the fragment crc (set dropped)
     count_,
 };
 
 constexpr std::string_view to_string(reasm_reason r) noexcept
 {
     switch (r) {
-    case reasm_reason::none: return "none";
-    case reasm_reason::completed: return "completed";
-    case reasm_reason::malformed: return "malformed";
-    case reasm_reason::last_too_large: return "last_too_large";
-    case reasm_reason::current_beyond_last: return "current_beyond_last";
-    case reasm_reason::last_mismatch: return "last_mismatch";
-    case reasm_reason::duplicate: return "duplicate";
-    case reasm_reason::set_too_large: return "set_too_large";
-    case reasm_reason::too_many_sets: return "too_many_sets";
-    case reasm_reason::timeout: return "timeout";
-    case reasm_reason::crc_mismatch: return "crc_mismatch";
-    case reasm_reason::count_: break;
+    case reasm_reason::none:
+        return "none";
+    case reasm_reason::completed:
+        return "completed";
+    case reasm_reason::malformed:
+        return "malformed";
+    case reasm_reason::last_too_large:
+        return "last_too_large";
+    case reasm_reason::current_beyond_last:
+        return "current_beyond_last";
+    case reasm_reason::last_mismatch:
+        return "last_mismatch";
+    case reasm_reason::duplicate:
+        return "duplicate";
+    case reasm_reason::set_too_large:
+        return "set_too_large";
+    case reasm_reason::too_many_sets:
+        return "too_many_sets";
+    case reasm_reason::timeout:
+        return "timeout";
+    case reasm_reason::crc_mismatch:
+        return "crc_mismatch";
+    case reasm_reason::count_:
+        break;
     }
     return "unknown";
 }
 
 struct reasm_config {
-    std::uint32_t max_fragments = 4096;        // last ≤ max_fragments - 1
+    std::uint32_t max_fragments = 4096;         // last ≤ max_fragments - 1
     std::size_t max_set_bytes = 1048576 + 4096; // a 1 MiB container, compressed overhead
     std::size_t max_sets = 64;
     std::size_t max_total_bytes = 16u << 20;
@@ -71,8 +83,8 @@ struct reasm_result {
     enum class status : std::uint8_t { pending, complete, dropped };
     status st = status::pending;
     reasm_reason reason = reasm_reason::none;
-    bool zlib = false;  // flags of the datagram that completed the set had 0x01
-    byte_view body;     // complete: the reassembled container body, valid until next offer()
+    bool zlib = false; // flags of the datagram that completed the set had 0x01
+    byte_view body;    // complete: the reassembled container body, valid until next offer()
 };
 
 class reassembler {

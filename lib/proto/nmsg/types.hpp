@@ -39,20 +39,23 @@ inline constexpr std::uint32_t sie_dnsnx = 6;
 constexpr std::string_view vendor_name(std::uint32_t vid) noexcept
 {
     switch (vid) {
-    case vendor_base: return "base";
-    case vendor_sie: return "SIE";
-    default: return {};
+    case vendor_base:
+        return "base";
+    case vendor_sie:
+        return "SIE";
+    default:
+        return {};
     }
 }
 
 // Canonical message type name, or empty for an unknown (vid, msgtype).
 constexpr std::string_view msgtype_name(std::uint32_t vid, std::uint32_t msgtype) noexcept
 {
-    constexpr std::string_view base[] = {"",       "ncap",  "email",  "linkpair", "http",
-                                         "ipconn", "logline", "dns",  "pkt",      "dnsqr",
-                                         "xml",    "encode", "packet", "dnstap",  "dnsobs"};
-    constexpr std::string_view sie[] = {"", "dnsdedupe", "reputation", "qr", "delay",
-                                        "newdomain", "dnsnx"};
+    constexpr std::string_view base[] = {"",       "ncap",    "email",  "linkpair", "http",
+                                         "ipconn", "logline", "dns",    "pkt",      "dnsqr",
+                                         "xml",    "encode",  "packet", "dnstap",   "dnsobs"};
+    constexpr std::string_view sie[] = {"",      "dnsdedupe", "reputation", "qr",
+                                        "delay", "newdomain", "dnsnx"};
     if (vid == vendor_base && msgtype >= 1 && msgtype <= 14) {
         return base[msgtype];
     }
@@ -134,9 +137,14 @@ enum class encode_type : std::int32_t { text = 0, json = 1, yaml = 2, msgpack = 
 // Enum value names as protobuf spells them; empty when not in the enum.
 constexpr std::string_view dnsqr_type_name(std::int64_t v) noexcept
 {
-    constexpr std::string_view n[] = {"UDP_INVALID", "UDP_QUERY_RESPONSE", "UDP_UNANSWERED_QUERY",
-                                      "UDP_UNSOLICITED_RESPONSE", "TCP", "ICMP",
-                                      "UDP_QUERY_ONLY", "UDP_RESPONSE_ONLY"};
+    constexpr std::string_view n[] = {"UDP_INVALID",
+                                      "UDP_QUERY_RESPONSE",
+                                      "UDP_UNANSWERED_QUERY",
+                                      "UDP_UNSOLICITED_RESPONSE",
+                                      "TCP",
+                                      "ICMP",
+                                      "UDP_QUERY_ONLY",
+                                      "UDP_RESPONSE_ONLY"};
     return (v >= 0 && v <= 7) ? n[v] : std::string_view{};
 }
 
@@ -148,8 +156,9 @@ constexpr std::string_view udp_checksum_name(std::int64_t v) noexcept
 
 constexpr std::string_view dnsdedupe_type_name(std::int64_t v) noexcept
 {
-    constexpr std::string_view n[] = {"INSERTION", "EXPIRATION", "CHAFF", "AUTHORITATIVE",
-                                      "MERGED", "MERGED_AUTHORITATIVE", "MERGED_INSERTION"};
+    constexpr std::string_view n[] = {"INSERTION",       "EXPIRATION", "CHAFF",
+                                      "AUTHORITATIVE",   "MERGED",     "MERGED_AUTHORITATIVE",
+                                      "MERGED_INSERTION"};
     return (v >= 0 && v <= 6) ? n[v] : std::string_view{};
 }
 

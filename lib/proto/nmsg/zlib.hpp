@@ -19,26 +19,34 @@ inline constexpr std::size_t zlib_max_inflated = 1048576;
 
 enum class zlib_error : std::uint8_t {
     none = 0,
-    short_body,     // fewer than 4 bytes
-    too_large,      // stated length above the bound
+    short_body,       // fewer than 4 bytes
+    too_large,        // stated length above the bound
     buffer_too_small, // caller buffer smaller than the stated length
-    bad_stream,     // zlib reported a data or stream error
-    wrong_length,   // stream ended before filling the stated length, or did not end there
-    init_failed,    // zlib could not initialise (out of memory)
-    overflow,       // deflate: output buffer too small
+    bad_stream,       // zlib reported a data or stream error
+    wrong_length,     // stream ended before filling the stated length, or did not end there
+    init_failed,      // zlib could not initialise (out of memory)
+    overflow,         // deflate: output buffer too small
 };
 
 constexpr std::string_view to_string(zlib_error e) noexcept
 {
     switch (e) {
-    case zlib_error::none: return "none";
-    case zlib_error::short_body: return "short_body";
-    case zlib_error::too_large: return "too_large";
-    case zlib_error::buffer_too_small: return "buffer_too_small";
-    case zlib_error::bad_stream: return "bad_stream";
-    case zlib_error::wrong_length: return "wrong_length";
-    case zlib_error::init_failed: return "init_failed";
-    case zlib_error::overflow: return "overflow";
+    case zlib_error::none:
+        return "none";
+    case zlib_error::short_body:
+        return "short_body";
+    case zlib_error::too_large:
+        return "too_large";
+    case zlib_error::buffer_too_small:
+        return "buffer_too_small";
+    case zlib_error::bad_stream:
+        return "bad_stream";
+    case zlib_error::wrong_length:
+        return "wrong_length";
+    case zlib_error::init_failed:
+        return "init_failed";
+    case zlib_error::overflow:
+        return "overflow";
     }
     return "unknown";
 }

@@ -92,8 +92,8 @@ TEST_CASE("header parse: datagram rules and every error", "[nmsg][container]")
     auto b = next_file_unit(byte_view{two}.subspan(a.consumed));
     REQUIRE(b.ok());
     CHECK(a.consumed + b.consumed == two.size());
-    std::vector<std::uint8_t> v1 = {'N', 'M', 'S', 'G', 0, 1,
-                                    0, static_cast<std::uint8_t>(body.size())};
+    std::vector<std::uint8_t> v1 = {'N', 'M', 'S', 'G',
+                                    0,   1,   0,   static_cast<std::uint8_t>(body.size())};
     v1.insert(v1.end(), body.begin(), body.end());
     auto l = next_file_unit(v1);
     REQUIRE(l.ok());

@@ -40,7 +40,10 @@ struct gen {
     }
     std::uint32_t u32() { return static_cast<std::uint32_t>(bits(32)); }
     std::uint64_t u64() { return bits(64); }
-    std::int64_t i64() { return coin() ? static_cast<std::int64_t>(bits(63)) : -static_cast<std::int64_t>(bits(63)); }
+    std::int64_t i64()
+    {
+        return coin() ? static_cast<std::int64_t>(bits(63)) : -static_cast<std::int64_t>(bits(63));
+    }
     std::int32_t i32() { return static_cast<std::int32_t>(u32()); }
     std::string str()
     {
@@ -73,15 +76,13 @@ std::string as_str(byte_view b)
     return std::string(reinterpret_cast<const char*>(b.data()), b.size());
 }
 
-template <class Fields>
-std::string ours(const Fields& f)
+template <class Fields> std::string ours(const Fields& f)
 {
     auto v = siehub::nmsg::test::encode_vec(f);
     return std::string(v.begin(), v.end());
 }
 
-template <class T>
-std::vector<std::string> strs(const T& r)
+template <class T> std::vector<std::string> strs(const T& r)
 {
     std::vector<std::string> v;
     for (auto const& s : r) {
@@ -111,18 +112,30 @@ TEST_CASE("differential: DnsNX", "[nmsg][diff]")
         f.qtype = g.u32();
         f.qclass = g.u32();
         f.response_ip = bv(rip);
-        if (g.coin()) f.soa_rrname = bv(soa);
-        if (g.coin()) f.response_time_sec = g.i64();
-        if (g.coin()) f.response_time_nsec = g.i32();
+        if (g.coin()) {
+            f.soa_rrname = bv(soa);
+        }
+        if (g.coin()) {
+            f.response_time_sec = g.i64();
+        }
+        if (g.coin()) {
+            f.response_time_nsec = g.i32();
+        }
 
         nmsg::sie::DnsNX m;
         m.set_qname(qname);
         m.set_qtype(f.qtype);
         m.set_qclass(f.qclass);
         m.set_response_ip(rip);
-        if (f.soa_rrname) m.set_soa_rrname(soa);
-        if (f.response_time_sec) m.set_response_time_sec(*f.response_time_sec);
-        if (f.response_time_nsec) m.set_response_time_nsec(*f.response_time_nsec);
+        if (f.soa_rrname) {
+            m.set_soa_rrname(soa);
+        }
+        if (f.response_time_sec) {
+            m.set_response_time_sec(*f.response_time_sec);
+        }
+        if (f.response_time_nsec) {
+            m.set_response_time_nsec(*f.response_time_nsec);
+        }
         std::string const theirs = m.SerializeAsString();
         std::string const mine = ours(f);
         REQUIRE(mine == theirs);
@@ -138,8 +151,10 @@ TEST_CASE("differential: DnsNX", "[nmsg][diff]")
         CHECK(v.qclass() == m.qclass());
         CHECK(as_str(v.response_ip()) == rip);
         CHECK(v.soa_rrname().has_value() == m.has_soa_rrname());
-        CHECK(v.response_time_sec() == (m.has_response_time_sec() ? opt_i64(m.response_time_sec()) : std::nullopt));
-        CHECK(v.response_time_nsec() == (m.has_response_time_nsec() ? opt_i32(m.response_time_nsec()) : std::nullopt));
+        CHECK(v.response_time_sec() ==
+              (m.has_response_time_sec() ? opt_i64(m.response_time_sec()) : std::nullopt));
+        CHECK(v.response_time_nsec() ==
+              (m.has_response_time_nsec() ? opt_i32(m.response_time_nsec()) : std::nullopt));
     }
 }
 
@@ -167,29 +182,71 @@ TEST_CASE("differential: DnsDedupe", "[nmsg][diff]")
     for (int i = 0; i < cases_per_type; ++i) {
         std::string rrname = g.str(), rip = g.str(), resp = g.str(), bw = g.str();
         std::vector<std::string> rd(g.count());
-        for (auto& s : rd) s = g.str();
+        for (auto& s : rd) {
+            s = g.str();
+        }
         std::vector<byte_view> rdv;
-        for (auto& s : rd) rdv.push_back(bv(s));
+        for (auto& s : rd) {
+            rdv.push_back(bv(s));
+        }
         dnsdedupe_fields f;
         nmsg::sie::DnsDedupe m;
-        if (g.coin()) { f.rrname = bv(rrname); m.set_rrname(rrname); }
-        if (g.coin()) { f.rrtype = g.u32(); m.set_rrtype(*f.rrtype); }
-        if (g.coin()) { f.rrclass = g.u32(); m.set_rrclass(*f.rrclass); }
-        if (g.coin()) { f.rrttl = g.u32(); m.set_rrttl(*f.rrttl); }
+        if (g.coin()) {
+            f.rrname = bv(rrname);
+            m.set_rrname(rrname);
+        }
+        if (g.coin()) {
+            f.rrtype = g.u32();
+            m.set_rrtype(*f.rrtype);
+        }
+        if (g.coin()) {
+            f.rrclass = g.u32();
+            m.set_rrclass(*f.rrclass);
+        }
+        if (g.coin()) {
+            f.rrttl = g.u32();
+            m.set_rrttl(*f.rrttl);
+        }
         f.rdata = rdv;
-        for (auto& s : rd) m.add_rdata(s);
-        if (g.coin()) { f.count = g.u32(); m.set_count(*f.count); }
-        if (g.coin()) { f.time_first = g.u32(); m.set_time_first(*f.time_first); }
-        if (g.coin()) { f.time_last = g.u32(); m.set_time_last(*f.time_last); }
+        for (auto& s : rd) {
+            m.add_rdata(s);
+        }
+        if (g.coin()) {
+            f.count = g.u32();
+            m.set_count(*f.count);
+        }
+        if (g.coin()) {
+            f.time_first = g.u32();
+            m.set_time_first(*f.time_first);
+        }
+        if (g.coin()) {
+            f.time_last = g.u32();
+            m.set_time_last(*f.time_last);
+        }
         if (g.coin()) {
             f.type = static_cast<std::int32_t>(g.rng() % 7);
             m.set_type(static_cast<nmsg::sie::DnsDedupeType>(*f.type));
         }
-        if (g.coin()) { f.response_ip = bv(rip); m.set_response_ip(rip); }
-        if (g.coin()) { f.response = bv(resp); m.set_response(resp); }
-        if (g.coin()) { f.bailiwick = bv(bw); m.set_bailiwick(bw); }
-        if (g.coin()) { f.zone_time_first = g.u32(); m.set_zone_time_first(*f.zone_time_first); }
-        if (g.coin()) { f.zone_time_last = g.u32(); m.set_zone_time_last(*f.zone_time_last); }
+        if (g.coin()) {
+            f.response_ip = bv(rip);
+            m.set_response_ip(rip);
+        }
+        if (g.coin()) {
+            f.response = bv(resp);
+            m.set_response(resp);
+        }
+        if (g.coin()) {
+            f.bailiwick = bv(bw);
+            m.set_bailiwick(bw);
+        }
+        if (g.coin()) {
+            f.zone_time_first = g.u32();
+            m.set_zone_time_first(*f.zone_time_first);
+        }
+        if (g.coin()) {
+            f.zone_time_last = g.u32();
+            m.set_zone_time_last(*f.zone_time_last);
+        }
 
         std::string const theirs = m.SerializeAsString();
         std::string const mine = ours(f);
@@ -201,7 +258,9 @@ TEST_CASE("differential: DnsDedupe", "[nmsg][diff]")
         dnsdedupe_view v(bv(theirs));
         REQUIRE(v.ok());
         CHECK(v.rrname().has_value() == m.has_rrname());
-        if (v.rrname()) CHECK(as_str(*v.rrname()) == m.rrname());
+        if (v.rrname()) {
+            CHECK(as_str(*v.rrname()) == m.rrname());
+        }
         CHECK(v.rrtype() == f.rrtype);
         CHECK(v.rrclass() == f.rrclass);
         CHECK(v.rrttl() == f.rrttl);
@@ -212,7 +271,9 @@ TEST_CASE("differential: DnsDedupe", "[nmsg][diff]")
         CHECK(v.type() == f.type);
         CHECK(v.response_ip().has_value() == m.has_response_ip());
         CHECK(v.response().has_value() == m.has_response());
-        if (v.response()) CHECK(as_str(*v.response()) == m.response());
+        if (v.response()) {
+            CHECK(as_str(*v.response()) == m.response());
+        }
         CHECK(v.bailiwick().has_value() == m.has_bailiwick());
         CHECK(v.zone_time_first() == f.zone_time_first);
         CHECK(v.zone_time_last() == f.zone_time_last);
@@ -225,45 +286,115 @@ TEST_CASE("differential: NewDomain", "[nmsg][diff]")
     for (int i = 0; i < cases_per_type; ++i) {
         std::string dom = g.str(), rrname = g.str(), rip = g.str(), resp = g.str(), bw = g.str();
         std::vector<std::string> rd(g.count()), keys(g.count());
-        for (auto& s : rd) s = g.str();
-        for (auto& s : keys) s = g.str();
+        for (auto& s : rd) {
+            s = g.str();
+        }
+        for (auto& s : keys) {
+            s = g.str();
+        }
         std::vector<byte_view> rdv, kv;
-        for (auto& s : rd) rdv.push_back(bv(s));
-        for (auto& s : keys) kv.push_back(bv(s));
+        for (auto& s : rd) {
+            rdv.push_back(bv(s));
+        }
+        for (auto& s : keys) {
+            kv.push_back(bv(s));
+        }
         std::size_t const nrr = g.count();
         std::unique_ptr<bool[]> rr(new bool[nrr + 1]);
-        for (std::size_t k = 0; k < nrr; ++k) rr[k] = g.coin();
+        for (std::size_t k = 0; k < nrr; ++k) {
+            rr[k] = g.coin();
+        }
 
         newdomain_fields f;
         nmsg::sie::NewDomain m;
-        if (g.coin()) { f.domain = bv(dom); m.set_domain(dom); }
-        if (g.coin()) { f.time_seen = g.u32(); m.set_time_seen(*f.time_seen); }
-        if (g.coin()) { f.rrname = bv(rrname); m.set_rrname(rrname); }
-        if (g.coin()) { f.rrtype = g.u32(); m.set_rrtype(*f.rrtype); }
-        if (g.coin()) { f.rrclass = g.u32(); m.set_rrclass(*f.rrclass); }
-        if (g.coin()) { f.rrttl = g.u32(); m.set_rrttl(*f.rrttl); }
+        if (g.coin()) {
+            f.domain = bv(dom);
+            m.set_domain(dom);
+        }
+        if (g.coin()) {
+            f.time_seen = g.u32();
+            m.set_time_seen(*f.time_seen);
+        }
+        if (g.coin()) {
+            f.rrname = bv(rrname);
+            m.set_rrname(rrname);
+        }
+        if (g.coin()) {
+            f.rrtype = g.u32();
+            m.set_rrtype(*f.rrtype);
+        }
+        if (g.coin()) {
+            f.rrclass = g.u32();
+            m.set_rrclass(*f.rrclass);
+        }
+        if (g.coin()) {
+            f.rrttl = g.u32();
+            m.set_rrttl(*f.rrttl);
+        }
         f.rdata = rdv;
-        for (auto& s : rd) m.add_rdata(s);
+        for (auto& s : rd) {
+            m.add_rdata(s);
+        }
         f.keys = kv;
-        for (auto& s : keys) m.add_keys(s);
-        if (g.coin()) { f.count = g.u32(); m.set_count(*f.count); }
-        if (g.coin()) { f.time_first = g.u32(); m.set_time_first(*f.time_first); }
-        if (g.coin()) { f.time_last = g.u32(); m.set_time_last(*f.time_last); }
+        for (auto& s : keys) {
+            m.add_keys(s);
+        }
+        if (g.coin()) {
+            f.count = g.u32();
+            m.set_count(*f.count);
+        }
+        if (g.coin()) {
+            f.time_first = g.u32();
+            m.set_time_first(*f.time_first);
+        }
+        if (g.coin()) {
+            f.time_last = g.u32();
+            m.set_time_last(*f.time_last);
+        }
         if (g.coin()) {
             f.type = static_cast<std::int32_t>(g.rng() % 7);
             m.set_type(static_cast<nmsg::sie::DnsDedupeType>(*f.type));
         }
-        if (g.coin()) { f.response_ip = bv(rip); m.set_response_ip(rip); }
-        if (g.coin()) { f.response = bv(resp); m.set_response(resp); }
-        if (g.coin()) { f.bailiwick = bv(bw); m.set_bailiwick(bw); }
-        if (g.coin()) { f.zone_time_first = g.u32(); m.set_zone_time_first(*f.zone_time_first); }
-        if (g.coin()) { f.zone_time_last = g.u32(); m.set_zone_time_last(*f.zone_time_last); }
-        if (g.coin()) { f.new_domain = g.coin(); m.set_new_domain(*f.new_domain); }
-        if (g.coin()) { f.new_rrname = g.coin(); m.set_new_rrname(*f.new_rrname); }
-        if (g.coin()) { f.new_rrtype = g.coin(); m.set_new_rrtype(*f.new_rrtype); }
+        if (g.coin()) {
+            f.response_ip = bv(rip);
+            m.set_response_ip(rip);
+        }
+        if (g.coin()) {
+            f.response = bv(resp);
+            m.set_response(resp);
+        }
+        if (g.coin()) {
+            f.bailiwick = bv(bw);
+            m.set_bailiwick(bw);
+        }
+        if (g.coin()) {
+            f.zone_time_first = g.u32();
+            m.set_zone_time_first(*f.zone_time_first);
+        }
+        if (g.coin()) {
+            f.zone_time_last = g.u32();
+            m.set_zone_time_last(*f.zone_time_last);
+        }
+        if (g.coin()) {
+            f.new_domain = g.coin();
+            m.set_new_domain(*f.new_domain);
+        }
+        if (g.coin()) {
+            f.new_rrname = g.coin();
+            m.set_new_rrname(*f.new_rrname);
+        }
+        if (g.coin()) {
+            f.new_rrtype = g.coin();
+            m.set_new_rrtype(*f.new_rrtype);
+        }
         f.new_rr = std::span<const bool>(rr.get(), nrr);
-        for (std::size_t k = 0; k < nrr; ++k) m.add_new_rr(rr[k]);
-        if (g.coin()) { f.new_rrset = g.coin(); m.set_new_rrset(*f.new_rrset); }
+        for (std::size_t k = 0; k < nrr; ++k) {
+            m.add_new_rr(rr[k]);
+        }
+        if (g.coin()) {
+            f.new_rrset = g.coin();
+            m.set_new_rrset(*f.new_rrset);
+        }
 
         std::string const theirs = m.SerializeAsString();
         std::string const mine = ours(f);
@@ -275,7 +406,9 @@ TEST_CASE("differential: NewDomain", "[nmsg][diff]")
         newdomain_view v(bv(theirs));
         REQUIRE(v.ok());
         CHECK(v.domain().has_value() == m.has_domain());
-        if (v.domain()) CHECK(as_str(*v.domain()) == dom);
+        if (v.domain()) {
+            CHECK(as_str(*v.domain()) == dom);
+        }
         CHECK(v.time_seen() == f.time_seen);
         CHECK(v.rrtype() == f.rrtype);
         CHECK(v.rrclass() == f.rrclass);
@@ -293,7 +426,9 @@ TEST_CASE("differential: NewDomain", "[nmsg][diff]")
         CHECK(v.new_rrtype() == f.new_rrtype);
         auto got_rr = collect(v.new_rr());
         CHECK(got_rr.size() == static_cast<std::size_t>(m.new_rr_size()));
-        for (std::size_t k = 0; k < got_rr.size() && k < nrr; ++k) CHECK(got_rr[k] == rr[k]);
+        for (std::size_t k = 0; k < got_rr.size() && k < nrr; ++k) {
+            CHECK(got_rr[k] == rr[k]);
+        }
         CHECK(v.new_rrset() == f.new_rrset);
     }
 }
@@ -304,17 +439,33 @@ TEST_CASE("differential: DnsQR", "[nmsg][diff]")
     for (int i = 0; i < cases_per_type; ++i) {
         std::string qip = g.str(), rip = g.str(), qname = g.str(), tcp = g.str(), icmp = g.str();
         std::vector<std::string> qp(g.count()), rp(g.count());
-        for (auto& s : qp) s = g.str();
-        for (auto& s : rp) s = g.str();
+        for (auto& s : qp) {
+            s = g.str();
+        }
+        for (auto& s : rp) {
+            s = g.str();
+        }
         std::vector<byte_view> qpv, rpv;
-        for (auto& s : qp) qpv.push_back(bv(s));
-        for (auto& s : rp) rpv.push_back(bv(s));
+        for (auto& s : qp) {
+            qpv.push_back(bv(s));
+        }
+        for (auto& s : rp) {
+            rpv.push_back(bv(s));
+        }
         std::vector<std::int64_t> qs(g.count()), rs(g.count());
         std::vector<std::int32_t> qn(g.count()), rn(g.count());
-        for (auto& x : qs) x = g.i64();
-        for (auto& x : rs) x = g.i64();
-        for (auto& x : qn) x = g.i32();
-        for (auto& x : rn) x = g.i32();
+        for (auto& x : qs) {
+            x = g.i64();
+        }
+        for (auto& x : rs) {
+            x = g.i64();
+        }
+        for (auto& x : qn) {
+            x = g.i32();
+        }
+        for (auto& x : rn) {
+            x = g.i32();
+        }
 
         dnsqr_fields f;
         nmsg::base::DnsQR m;
@@ -332,30 +483,66 @@ TEST_CASE("differential: DnsQR", "[nmsg][diff]")
         m.set_response_port(f.response_port);
         f.id = g.u32();
         m.set_id(f.id);
-        if (g.coin()) { f.qname = bv(qname); m.set_qname(qname); }
-        if (g.coin()) { f.qtype = g.u32(); m.set_qtype(*f.qtype); }
-        if (g.coin()) { f.qclass = g.u32(); m.set_qclass(*f.qclass); }
-        if (g.coin()) { f.rcode = g.u32(); m.set_rcode(*f.rcode); }
+        if (g.coin()) {
+            f.qname = bv(qname);
+            m.set_qname(qname);
+        }
+        if (g.coin()) {
+            f.qtype = g.u32();
+            m.set_qtype(*f.qtype);
+        }
+        if (g.coin()) {
+            f.qclass = g.u32();
+            m.set_qclass(*f.qclass);
+        }
+        if (g.coin()) {
+            f.rcode = g.u32();
+            m.set_rcode(*f.rcode);
+        }
         f.query_packet = qpv;
-        for (auto& s : qp) m.add_query_packet(s);
+        for (auto& s : qp) {
+            m.add_query_packet(s);
+        }
         f.query_time_sec = qs;
-        for (auto x : qs) m.add_query_time_sec(x);
+        for (auto x : qs) {
+            m.add_query_time_sec(x);
+        }
         f.query_time_nsec = qn;
-        for (auto x : qn) m.add_query_time_nsec(x);
+        for (auto x : qn) {
+            m.add_query_time_nsec(x);
+        }
         f.response_packet = rpv;
-        for (auto& s : rp) m.add_response_packet(s);
+        for (auto& s : rp) {
+            m.add_response_packet(s);
+        }
         f.response_time_sec = rs;
-        for (auto x : rs) m.add_response_time_sec(x);
+        for (auto x : rs) {
+            m.add_response_time_sec(x);
+        }
         f.response_time_nsec = rn;
-        for (auto x : rn) m.add_response_time_nsec(x);
-        if (g.coin()) { f.tcp = bv(tcp); m.set_tcp(tcp); }
-        if (g.coin()) { f.icmp = bv(icmp); m.set_icmp(icmp); }
-        if (g.coin()) { f.timeout = g.dbl(); m.set_timeout(*f.timeout); }
+        for (auto x : rn) {
+            m.add_response_time_nsec(x);
+        }
+        if (g.coin()) {
+            f.tcp = bv(tcp);
+            m.set_tcp(tcp);
+        }
+        if (g.coin()) {
+            f.icmp = bv(icmp);
+            m.set_icmp(icmp);
+        }
+        if (g.coin()) {
+            f.timeout = g.dbl();
+            m.set_timeout(*f.timeout);
+        }
         if (g.coin()) {
             f.udp_checksum = static_cast<std::int32_t>(g.rng() % 4);
             m.set_udp_checksum(static_cast<nmsg::base::UdpChecksum>(*f.udp_checksum));
         }
-        if (g.coin()) { f.resolver_address_zeroed = g.coin(); m.set_resolver_address_zeroed(*f.resolver_address_zeroed); }
+        if (g.coin()) {
+            f.resolver_address_zeroed = g.coin();
+            m.set_resolver_address_zeroed(*f.resolver_address_zeroed);
+        }
 
         std::string const theirs = m.SerializeAsString();
         std::string const mine = ours(f);
@@ -386,7 +573,10 @@ TEST_CASE("differential: DnsQR", "[nmsg][diff]")
         CHECK(v.tcp().has_value() == f.tcp.has_value());
         CHECK(v.icmp().has_value() == f.icmp.has_value());
         CHECK(v.timeout().has_value() == f.timeout.has_value());
-        if (v.timeout()) CHECK(std::bit_cast<std::uint64_t>(*v.timeout()) == std::bit_cast<std::uint64_t>(*f.timeout));
+        if (v.timeout()) {
+            CHECK(std::bit_cast<std::uint64_t>(*v.timeout()) ==
+                  std::bit_cast<std::uint64_t>(*f.timeout));
+        }
         CHECK(v.udp_checksum() == f.udp_checksum);
         CHECK(v.resolver_address_zeroed() == f.resolver_address_zeroed);
     }
@@ -409,9 +599,15 @@ TEST_CASE("differential: Nmsg container from the builder", "[nmsg][diff]")
             h.msgtype = g.u32();
             h.time_sec = g.i64();
             h.time_nsec = g.u32();
-            if (g.coin()) h.source = g.u32();
-            if (g.coin()) h.operator_id = g.u32();
-            if (g.coin()) h.group = g.u32();
+            if (g.coin()) {
+                h.source = g.u32();
+            }
+            if (g.coin()) {
+                h.operator_id = g.u32();
+            }
+            if (g.coin()) {
+                h.group = g.u32();
+            }
             REQUIRE(b.add(h, bv(vendors[k])) == container_builder::add_status::added);
             auto* p = m.add_payloads();
             p->set_vid(h.vid);
@@ -419,11 +615,19 @@ TEST_CASE("differential: Nmsg container from the builder", "[nmsg][diff]")
             p->set_time_sec(h.time_sec);
             p->set_time_nsec(h.time_nsec);
             p->set_payload(vendors[k]);
-            if (h.source) p->set_source(*h.source);
-            if (h.operator_id) p->set_operator_(*h.operator_id);
-            if (h.group) p->set_group(*h.group);
+            if (h.source) {
+                p->set_source(*h.source);
+            }
+            if (h.operator_id) {
+                p->set_operator_(*h.operator_id);
+            }
+            if (h.group) {
+                p->set_group(*h.group);
+            }
         }
-        for (auto const& s : vendors) m.add_payload_crcs(crc32c_stored(bv(s)));
+        for (auto const& s : vendors) {
+            m.add_payload_crcs(crc32c_stored(bv(s)));
+        }
         std::uint32_t const sq = g.u32();
         std::uint64_t const sid = g.u64();
         if (seq) {
@@ -462,13 +666,17 @@ TEST_CASE("differential: NmsgFragment", "[nmsg][diff]")
     for (int i = 0; i < cases_per_type; ++i) {
         std::string data = g.str();
         fragment_fields f{g.u32(), g.u32(), g.u32(), bv(data), std::nullopt};
-        if (g.coin()) f.crc = g.u32();
+        if (g.coin()) {
+            f.crc = g.u32();
+        }
         nmsg::NmsgFragment m;
         m.set_id(f.id);
         m.set_current(f.current);
         m.set_last(f.last);
         m.set_fragment(data);
-        if (f.crc) m.set_crc(*f.crc);
+        if (f.crc) {
+            m.set_crc(*f.crc);
+        }
         std::string const theirs = m.SerializeAsString();
         REQUIRE(ours(f) == theirs);
         fragment_view v(bv(theirs));

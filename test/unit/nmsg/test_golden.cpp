@@ -66,8 +66,8 @@ void account(const nmsg_view& v, file_stats& st)
         }
         ++st.payloads_kept;
         ++st.by_type[{e.view.vid(), e.view.msgtype()}];
-        auto [ok, same] = check_vendor(e.view.vid(), e.view.msgtype(),
-                                       e.view.payload().value_or(byte_view{}));
+        auto [ok, same] =
+            check_vendor(e.view.vid(), e.view.msgtype(), e.view.payload().value_or(byte_view{}));
         st.views_ok += ok;
         st.reencoded_same += same;
     }
@@ -135,10 +135,10 @@ TEST_CASE("golden nmsg files: payload counts and views", "[nmsg][golden]")
 // nmsgtool copies payload bytes verbatim; our writer uses ascending number order.
 TEST_CASE("golden nmsg files: re-encoding gives identical bytes", "[nmsg][golden]")
 {
-    for (const char* f : {"dnsdedupe-insertion.nmsg", "dnsdedupe-expiration.nmsg",
-                          "dnsdedupe-rdata-types.nmsg", "dnsdedupe-bigsig.nmsg", "dnsnx.nmsg",
-                          "dnsqr.nmsg", "dnsqr-sensor-rd0-zeroed.nmsg", "newdomain.nmsg",
-                          "heartbeat-encode.nmsg"}) {
+    for (const char* f :
+         {"dnsdedupe-insertion.nmsg", "dnsdedupe-expiration.nmsg", "dnsdedupe-rdata-types.nmsg",
+          "dnsdedupe-bigsig.nmsg", "dnsnx.nmsg", "dnsqr.nmsg", "dnsqr-sensor-rd0-zeroed.nmsg",
+          "newdomain.nmsg", "heartbeat-encode.nmsg"}) {
         INFO(f);
         auto st = read_nmsg_file(f);
         CHECK(st.reencoded_same == st.payloads_kept);
