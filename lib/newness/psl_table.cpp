@@ -8,6 +8,8 @@
 #include <map>
 #include <string>
 
+#include "proto/dns/name.hpp"
+
 namespace siehub::newness {
 
 namespace {
@@ -17,14 +19,13 @@ constexpr std::uint8_t f_wildcard = 2;  // `*.` rule: every child of this suffix
 constexpr std::uint8_t f_exception = 4; // `!` rule: this suffix is not public
 constexpr std::uint8_t f_branch = 8;    // a longer rule ends with this suffix: keep walking
 
-constexpr std::size_t max_wire = 255;
-constexpr std::size_t max_labels = 127;
+constexpr std::size_t max_wire = dns::max_name_len;
 constexpr std::uint64_t seed = 0x2f0b3c4e5d6a7988ull;
 constexpr std::uint64_t ones = 0x0101010101010101ull;
 
 // Scratch holding the name lowercased, padded so that 8-byte loads never leave it.
 using name_scratch = std::array<std::uint8_t, max_wire + 16>;
-using label_offsets = std::array<std::uint8_t, max_labels + 1>;
+using label_offsets = dns::label_offsets;
 
 // ASCII A-Z -> a-z in eight bytes at once; every other byte (UTF-8, binary) unchanged.
 inline std::uint64_t lower8(std::uint64_t x) noexcept
@@ -98,35 +99,26 @@ struct walk {
     std::size_t wire_len = 0;
 };
 
-// The label walk: the same rules as the DNS name guardian for uncompressed names.
+// The label walk is the DNS name guardian's (style principle 5): one pass validates the name
+// (labels <= 63, wire form <= 255, no pointers or 0x40/0x80 label types) and records where the
+// labels start, so the suffix walk below needs no second split.
 inline walk walk_labels(byte_view name, label_offsets& off) noexcept
 {
     walk w;
-    const std::uint8_t* const p = name.data();
-    std::size_t const size = name.size();
-    std::size_t pos = 0;
-    for (;;) {
-        if (pos >= size) {
+    dns::name_info const r = dns::check_name_labels(name, off);
+    if (r.err != dns::errc::ok) {
+        if (r.err == dns::errc::name_truncated) {
             w.status = base_status::truncated;
-            return w;
-        }
-        std::uint8_t const len = p[pos];
-        if (len == 0) {
-            break;
-        }
-        if (len > 63) {
-            w.status = base_status::bad_label;
-            return w;
-        }
-        // This label plus at least the root byte must fit in 255.
-        if (pos + len + 2 > max_wire) {
+        } else if (r.err == dns::errc::name_too_long) {
             w.status = base_status::name_too_long;
-            return w;
+        } else {
+            // bad_label_type, pointer_not_allowed: a label type other than 00.
+            w.status = base_status::bad_label;
         }
-        off[w.labels++] = static_cast<std::uint8_t>(pos);
-        pos += 1 + std::size_t{len};
+        return w;
     }
-    w.wire_len = pos + 1;
+    w.labels = r.labels;
+    w.wire_len = r.wire_len;
     return w;
 }
 

@@ -13,7 +13,7 @@ bool is_digit(char c) noexcept
 }
 
 // Label start offsets of a validated uncompressed name; returns the label count.
-unsigned label_offsets(byte_view name, std::uint8_t (&offs)[128]) noexcept
+unsigned split_labels(byte_view name, std::uint8_t (&offs)[128]) noexcept
 {
     unsigned n = 0;
     std::size_t pos = 0;
@@ -129,7 +129,7 @@ name_info from_text(std::string_view text, name_out out, byte_view origin) noexc
 unsigned count_labels(byte_view name) noexcept
 {
     std::uint8_t offs[128];
-    return label_offsets(name, offs);
+    return split_labels(name, offs);
 }
 
 bool equal_canonical(byte_view a, byte_view b) noexcept
@@ -152,8 +152,8 @@ int compare_canonical(byte_view a, byte_view b) noexcept
 {
     std::uint8_t oa[128];
     std::uint8_t ob[128];
-    unsigned na = label_offsets(a, oa);
-    unsigned nb = label_offsets(b, ob);
+    unsigned na = split_labels(a, oa);
+    unsigned nb = split_labels(b, ob);
     while (na > 0 && nb > 0) {
         --na;
         --nb;

@@ -31,7 +31,12 @@ inline constexpr std::size_t max_label_len = 63;
 // compressor produces, so 128 hops accept every legal name while bounding the walk.
 inline constexpr unsigned max_pointer_hops = 128;
 
+// Every label takes at least two bytes and the root one more: (255 - 1) / 2.
+inline constexpr std::size_t max_name_labels = 127;
+
 using name_buffer = std::array<std::uint8_t, max_name_len>;
+// Label start offsets of one name (root excluded), from check_name_labels.
+using label_offsets = std::array<std::uint8_t, max_name_labels>;
 using name_out = std::span<std::uint8_t, max_name_len>;
 
 struct name_info {
@@ -44,6 +49,14 @@ struct name_info {
 
 enum class name_copy : std::uint8_t { none, keep_case, lower_case };
 
+// Which backward pointers a walk accepts. before_run is the guardian's rule (top of this file).
+// before_pointer is wdns_unpack_name's (a pointer must point before itself), kept only so the
+// wdns-identical presentation can print what wdns prints: it also admits a pointer into a label
+// read earlier in the same run (those bytes are then read again as other labels). A loop it
+// lets through still ends: every cycle holds a label, so the 255-byte limit (or the hop limit)
+// cuts it.
+enum class pointer_rule : std::uint8_t { before_run, before_pointer };
+
 inline constexpr std::uint8_t ascii_lower(std::uint8_t c) noexcept
 {
     return static_cast<std::uint8_t>(static_cast<unsigned>(c - 'A') < 26u ? c + 32 : c);
@@ -51,8 +64,14 @@ inline constexpr std::uint8_t ascii_lower(std::uint8_t c) noexcept
 
 namespace detail {
 
-template <name_copy Copy, bool AllowPointers>
-inline name_info walk_name(byte_view buf, std::size_t off, std::uint8_t* out) noexcept
+// Offsets: also record where each label starts in the uncompressed wire form (for a name
+// without pointers read at off 0 that is its position in buf); `label_offs` holds
+// max_name_labels entries. Callers that split a name into labels (PSL suffixes) get the
+// offsets from the same single pass that validates it.
+template <name_copy Copy, bool AllowPointers, bool Offsets = false,
+          pointer_rule Rule = pointer_rule::before_run>
+inline name_info walk_name(byte_view buf, std::size_t off, std::uint8_t* out,
+                           std::uint8_t* label_offs = nullptr) noexcept
 {
     name_info r;
     const std::uint8_t* const base = buf.data();
@@ -100,6 +119,10 @@ inline name_info walk_name(byte_view buf, std::size_t off, std::uint8_t* out) no
                     out[len + i] = ascii_lower(base[pos + i]);
                 }
             }
+            if constexpr (Offsets) {
+                // len + c + 2 <= 255 here, so the offset fits a byte and labels < 127.
+                label_offs[labels] = static_cast<std::uint8_t>(len);
+            }
             pos += std::size_t{c} + 1;
             len += std::size_t{c} + 1;
             ++labels;
@@ -122,7 +145,7 @@ inline name_info walk_name(byte_view buf, std::size_t off, std::uint8_t* out) no
                 r.err = errc::pointer_forward;
                 return r;
             }
-            if (target >= run_start) {
+            if (Rule == pointer_rule::before_run ? target >= run_start : target == pos) {
                 r.err = errc::pointer_loop;
                 return r;
             }
@@ -166,12 +189,28 @@ inline name_info read_name_canonical(byte_view msg, std::size_t off, name_out ou
     return detail::walk_name<name_copy::lower_case, true>(msg, off, out.data());
 }
 
+// As read_name under wdns_unpack_name's pointer rule (pointer_rule::before_pointer). Only for
+// output that must match wdns byte for byte (presentation.cpp); everything that keys, matches
+// or forwards names uses read_name.
+inline name_info read_name_wdns(byte_view msg, std::size_t off, name_out out) noexcept
+{
+    return detail::walk_name<name_copy::keep_case, true, false, pointer_rule::before_pointer>(
+        msg, off, out.data());
+}
+
 // --- uncompressed names (nmsg fields, rdata of types that forbid compression) ----------------
 
 // Checks the uncompressed name starting at buf[off]; pointers are refused.
 inline name_info check_name(byte_view buf, std::size_t off = 0) noexcept
 {
     return detail::walk_name<name_copy::none, false>(buf, off, nullptr);
+}
+
+// As check_name, and records where each label starts (relative to off) in offs[0, labels):
+// one pass validates the name and splits it, for callers that walk its suffixes (PSL lookup).
+inline name_info check_name_labels(byte_view buf, label_offsets& offs, std::size_t off = 0) noexcept
+{
+    return detail::walk_name<name_copy::none, false, true>(buf, off, nullptr, offs.data());
 }
 
 // A field that must hold exactly one uncompressed name and nothing else.

@@ -230,3 +230,58 @@ TEST_CASE("name: names_equal across compression", "[dns][name]")
     CHECK(names_equal(m, 37, 25));
     CHECK_FALSE(names_equal(m, 12, 25));
 }
+
+TEST_CASE("name: label offsets come from the validating pass", "[dns][name]")
+{
+    label_offsets offs{};
+    bytes const b = wire("www.example.com.");
+    auto const r = check_name_labels(b, offs);
+    REQUIRE(r.ok());
+    REQUIRE(r.labels == 3);
+    CHECK(offs[0] == 0);
+    CHECK(offs[1] == 4);
+    CHECK(offs[2] == 12);
+    // Relative to off, and the verdicts are check_name's.
+    bytes shifted{9, 9};
+    shifted.insert(shifted.end(), b.begin(), b.end());
+    auto const rs = check_name_labels(shifted, offs, 2);
+    REQUIRE(rs.ok());
+    CHECK(rs.end == shifted.size());
+    CHECK(offs[1] == 4);
+    for (const bytes& bad : {bytes{1, 'a'}, bytes{1, 'a', 0xC0, 0}, bytes{0x40, 0}, bytes{}}) {
+        CHECK(check_name_labels(bad, offs).err == check_name(bad).err);
+    }
+    // The most labels a name can have, each offset in place.
+    bytes const most = labels_of(1, max_name_labels);
+    auto const rm = check_name_labels(most, offs);
+    REQUIRE(rm.ok());
+    REQUIRE(rm.labels == max_name_labels);
+    CHECK(offs[max_name_labels - 1] == 2 * (max_name_labels - 1));
+    CHECK(check_name_labels(labels_of(1, max_name_labels + 1), offs).err == errc::name_too_long);
+}
+
+TEST_CASE("name: wdns pointer rule for the wdns-identical presentation", "[dns][name]")
+{
+    name_buffer nb{};
+    SECTION("a pointer into a label read earlier in the run: wdns reads it, the guardian not")
+    {
+        // 12: label "x\0y", then a pointer to 14, the 0 inside that label: the root.
+        auto m = msg({3, 'x', 0, 'y', 0xC0, 14});
+        CHECK(scan_name(m, 12).err == errc::pointer_loop);
+        auto const r = read_name_wdns(m, 12, nb);
+        REQUIRE(r.ok());
+        CHECK(r.end == m.size());
+        CHECK(bytes(nb.begin(), nb.begin() + r.wire_len) == bytes{3, 'x', 0, 'y', 0});
+    }
+    SECTION("forward and self pointers stay refused")
+    {
+        CHECK(read_name_wdns(msg({0xC0, 14, 0, 0}), 12, nb).err == errc::pointer_forward);
+        CHECK(read_name_wdns(msg({0xC0, 12}), 12, nb).err == errc::pointer_loop);
+    }
+    SECTION("a loop through labels ends at the length or hop limit")
+    {
+        auto m = msg({1, 'a', 0xC0, 12});
+        auto const e = read_name_wdns(m, 12, nb).err;
+        CHECK((e == errc::name_too_long || e == errc::pointer_hops));
+    }
+}
