@@ -8,6 +8,8 @@
 #include <cstring>
 #include <vector>
 
+#include "proto/dns/name.hpp"
+#include "proto/dns/rdata.hpp"
 #include "proto/dns/rdata_text.hpp"
 
 namespace siehub::dns {
@@ -156,9 +158,37 @@ void append_printable(core::byte_view b, std::string& out)
 
 // ---- a message as wdns_parse_message sees it ----
 //
-// TODO(dns codec): once lib/proto/dns/message.hpp and rdata.hpp (uncompress_rdata) exist, walk
-// the message with them; this private walker follows wdns's parse_message/parse_rdata rules
-// (including what makes the whole message unparsable) so that the text stays byte-identical.
+// Record-level rules are wdns's parse_message / parse_rdata, because the text must stay
+// byte-identical to nmsgtool's (the goldens):
+//  * fewer RRs than the header counts: the message is what was read so far;
+//  * a fixed part or RDATA running past the message, a bad name, or RDATA whose fields do not
+//    fill rdlen exactly: the whole message is unparsable;
+//  * RDATA that stops on a field boundary keeps the fields present (wdns stops at rdlen);
+//  * types without a wdns descriptor, and class-IN-only types outside class IN, are copied as
+//    they are (no name expansion).
+//
+// Every name is read by the guardian (name.hpp), with read_name_wdns: wdns_unpack_name's rules
+// are the guardian's (labels <= 63, names <= 255, 0x40/0x80 refused, pointers strictly
+// backwards) except that a pointer need only point before itself, not before the label run it
+// ends. read_name would turn the few crafted names that differ there into <PARSE ERROR> where
+// nmsgtool prints them. The guardian's hop limit (128) stays although wdns has none: only a
+// chain of over 128 pointer-to-pointer jumps, which no compressor writes, differs (the private
+// walker this replaced had the same limit).
+//
+// RDATA of the types in codec_agrees() is expanded by the codec (rdata.hpp, uncompress_rdata).
+// For those types the codec's schema is wdns's descriptor field for field, so RDATA the codec
+// accepts, wdns accepts with the same bytes. The codec is stricter in places, and there wdns's
+// verdict is what the text must show, so a codec refusal falls back to the wdns field walk
+// (parse_rdata_wdns) instead of failing the message:
+//  * RDATA that stops on a field boundary (an MX of two bytes): codec rdata_short;
+//  * NSEC/NSEC3 bitmap windows out of order or repeated: codec rdata_bad_bitmap;
+//  * an RDATA name reached through a pointer whose labels lie past the end of the RDATA (the
+//    codec reads names inside the message up to the RDATA end only), and read_name's stricter
+//    pointer rule;
+//  * CAA with an empty tag: codec rdata_empty_field.
+// Types left out disagree the other way or differ in layout (SVCB/HTTPS: the codec refuses a
+// compressed target and does not check parameter values; WKS, A6, EUI48, URI...: the codec
+// treats them as opaque), so they take the wdns field walk only.
 
 struct msg_rr {
     std::vector<std::uint8_t> name;
@@ -180,50 +210,64 @@ struct parsed_msg {
     std::array<std::vector<msg_rr>, 4> sec;
 };
 
-constexpr std::size_t max_pointer_hops = 128;
-
-// Decompresses the name at `pos`; `next` is the offset after its wire form in place.
-bool unpack_name(core::byte_view m, std::size_t pos, std::vector<std::uint8_t>& name,
+// The name at `pos` (possibly compressed) appended to `out`; `next` is the offset just past its
+// wire form in place.
+bool unpack_name(core::byte_view m, std::size_t pos, std::vector<std::uint8_t>& out,
                  std::size_t& next)
 {
-    name.clear();
-    bool jumped = false;
-    std::size_t hops = 0;
-    while (true) {
-        if (pos >= m.size()) {
-            return false;
-        }
-        std::uint8_t c = m[pos];
-        if ((c & 0xc0) == 0xc0) {
-            if (pos + 1 >= m.size()) {
-                return false;
-            }
-            std::size_t off = (std::size_t{c & 0x3fu} << 8) | m[pos + 1];
-            if (!jumped) {
-                next = pos + 2;
-                jumped = true;
-            }
-            if (++hops > max_pointer_hops || off >= m.size()) {
-                return false;
-            }
-            pos = off;
-            continue;
-        }
-        if ((c & 0xc0) != 0) {
-            return false;
-        }
-        if (pos + 1 + c > m.size() || name.size() + 1 + c > 255) {
-            return false;
-        }
-        name.insert(name.end(), m.begin() + static_cast<std::ptrdiff_t>(pos),
-                    m.begin() + static_cast<std::ptrdiff_t>(pos + 1 + c));
-        if (c == 0) {
-            if (!jumped) {
-                next = pos + 1;
-            }
-            return true;
-        }
-        pos += 1 + c;
+    name_buffer nb;
+    name_info const ni = read_name_wdns(m, pos, nb);
+    if (!ni.ok()) {
+        return false;
+    }
+    out.insert(out.end(), nb.begin(), nb.begin() + ni.wire_len);
+    next = ni.end;
+    return true;
+}
+
+// Types whose codec schema (rdata.cpp) is their wdns descriptor field for field (see above).
+bool codec_agrees(std::uint16_t type) noexcept
+{
+    switch (type) {
+    case rrtype::a:
+    case rrtype::ns:
+    case rrtype::md:
+    case rrtype::mf:
+    case rrtype::cname:
+    case rrtype::soa:
+    case rrtype::mb:
+    case rrtype::mg:
+    case rrtype::mr:
+    case rrtype::ptr:
+    case rrtype::hinfo:
+    case rrtype::minfo:
+    case rrtype::mx:
+    case rrtype::txt:
+    case rrtype::rp:
+    case rrtype::afsdb:
+    case rrtype::rt:
+    case rrtype::sig:
+    case rrtype::px:
+    case rrtype::aaaa:
+    case rrtype::nxt:
+    case rrtype::srv:
+    case rrtype::naptr:
+    case rrtype::kx:
+    case rrtype::dname:
+    case rrtype::ds:
+    case rrtype::rrsig:
+    case rrtype::nsec:
+    case rrtype::dnskey:
+    case rrtype::nsec3:
+    case rrtype::nsec3param:
+    case rrtype::tlsa:
+    case rrtype::cds:
+    case rrtype::cdnskey:
+    case rrtype::spf:
+    case rrtype::caa:
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -257,17 +301,11 @@ bool svcparam_valid(std::uint16_t key, core::byte_view v)
     }
 }
 
-// _wdns_parse_rdata: decompresses names and validates the field layout.
-bool parse_rdata(core::byte_view m, std::size_t start, std::size_t rdlen, std::uint16_t type,
-                 std::uint16_t cls, std::vector<std::uint8_t>& out)
+// _wdns_parse_rdata's field walk: expands names and validates the layout of descriptor d.
+bool parse_rdata_wdns(core::byte_view m, std::size_t start, std::size_t rdlen, const rdata_descr* d,
+                      std::vector<std::uint8_t>& out)
 {
     out.clear();
-    const rdata_descr* d = rdata_descr_for(type);
-    auto raw = m.subspan(start, rdlen);
-    if (d == nullptr || (d->class_in_only && cls != class_in)) {
-        out.assign(raw.begin(), raw.end());
-        return true;
-    }
     std::size_t pos = start;
     std::size_t end = start + rdlen;
     auto left = [&] { return end - pos; };
@@ -280,7 +318,6 @@ bool parse_rdata(core::byte_view m, std::size_t start, std::size_t rdlen, std::u
         pos += n;
         return true;
     };
-    std::vector<std::uint8_t> name;
     for (rdf f : d->fields) {
         if (f == rdf::end || left() == 0) {
             break;
@@ -291,12 +328,15 @@ bool parse_rdata(core::byte_view m, std::size_t start, std::size_t rdlen, std::u
             break;
         case rdf::name:
         case rdf::uname: {
+            // The name is read in the whole message (wdns's bounds); only its in-place bytes
+            // must stay inside the RDATA.
+            std::size_t const first = out.size();
             std::size_t next = 0;
-            if (!unpack_name(m, pos, name, next) || next > end) {
+            if (!unpack_name(m, pos, out, next) || next > end) {
+                out.resize(first);
                 return false;
             }
             pos = next;
-            out.insert(out.end(), name.begin(), name.end());
             break;
         }
         case rdf::bytes:
@@ -371,6 +411,36 @@ bool parse_rdata(core::byte_view m, std::size_t start, std::size_t rdlen, std::u
         }
     }
     return left() == 0;
+}
+
+// _wdns_parse_rdata: the RDATA at m[start, start + rdlen) as wdns stores it (names expanded).
+bool parse_rdata(core::byte_view m, std::size_t start, std::size_t rdlen, std::uint16_t type,
+                 std::uint16_t cls, std::vector<std::uint8_t>& out)
+{
+    out.clear();
+    const rdata_descr* d = rdata_descr_for(type);
+    auto raw = m.subspan(start, rdlen);
+    if (d == nullptr || (d->class_in_only && cls != class_in)) {
+        out.assign(raw.begin(), raw.end());
+        return true;
+    }
+    // The codec's offsets are 16-bit; a longer buffer is no DNS message and takes the wdns walk.
+    if (codec_agrees(type) && start + rdlen <= 0xffff) {
+        // Each of at most three names grows to at most 255 bytes: bounded by rdlen < 64 KiB.
+        out.resize(rdlen + 3 * max_name_len);
+        core::out_buffer ob{core::byte_span{out.data(), out.size()}};
+        rr r{};
+        r.type = type;
+        r.cls = cls;
+        r.rdata_off = static_cast<std::uint16_t>(start);
+        r.rdata_len = static_cast<std::uint16_t>(rdlen);
+        if (uncompress_rdata(m, r, ob) == errc::ok) {
+            out.resize(ob.size());
+            return true;
+        }
+        // Stricter than wdns here (list above): wdns's verdict decides.
+    }
+    return parse_rdata_wdns(m, start, rdlen, d, out);
 }
 
 bool parse_message(core::byte_view m, parsed_msg& pm)
@@ -517,27 +587,6 @@ void append_json_type_class(std::uint16_t type, std::uint16_t cls, std::string_v
     out += '"';
 }
 
-bool names_equal_ci(const std::vector<std::uint8_t>& a, const std::vector<std::uint8_t>& b)
-{
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        auto x = a[i];
-        auto y = b[i];
-        if (x >= 'A' && x <= 'Z') {
-            x = static_cast<std::uint8_t>(x + 32);
-        }
-        if (y >= 'A' && y <= 'Z') {
-            y = static_cast<std::uint8_t>(y + 32);
-        }
-        if (x != y) {
-            return false;
-        }
-    }
-    return true;
-}
-
 } // namespace
 
 // ---- tables ----
@@ -662,11 +711,19 @@ void name_to_text(core::byte_view wire, std::string& out)
 
 // ---- JSON ----
 
+// The one JSON string escaper of the tree (json::append_escaped forwards here). Bytes that need
+// no escaping are appended in runs, one call each: that is most of every line.
 void json_escape(std::string_view s, std::string& out)
 {
     static constexpr char hex[] = "0123456789abcdef";
-    for (char ch : s) {
-        auto c = static_cast<unsigned char>(ch);
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        auto const c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            continue;
+        }
+        out.append(s.data() + run, i - run);
+        run = i + 1;
         switch (c) {
         case '\b':
             out += "\\b";
@@ -689,16 +746,13 @@ void json_escape(std::string_view s, std::string& out)
         case '\\':
             out += "\\\\";
             break;
-        default:
-            if (c <= 0x1f) {
-                out += "\\u00";
-                out += hex[c >> 4];
-                out += hex[c & 15];
-            } else {
-                out += ch;
-            }
+        default: {
+            char const u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            out.append(u, 6);
+        }
         }
     }
+    out.append(s.data() + run, s.size() - run);
 }
 
 void json_escape_utf8(std::string_view s, std::string& out)
@@ -965,7 +1019,8 @@ bool message_to_json(core::byte_view msg, std::string& out)
             for (auto it = sets.rbegin(); it != sets.rend(); ++it) {
                 const auto& h = rrs[it->first];
                 if (h.type == rrs[i].type && h.cls == rrs[i].cls &&
-                    names_equal_ci(h.name, rrs[i].name)) {
+                    equal_canonical(core::byte_view{h.name.data(), h.name.size()},
+                                    core::byte_view{rrs[i].name.data(), rrs[i].name.size()})) {
                     it->members.push_back(i);
                     it->ttl = std::min(it->ttl, rrs[i].ttl);
                     merged = true;

@@ -47,7 +47,8 @@ void name_to_text(core::byte_view wire, std::string& out);
 // ---- JSON string escaping (§12.4) ----
 
 // Escapes `s` for a JSON string body (no quotes added): \b \f \n \r \t \" \\, other bytes
-// <= 0x1f as \u00xx; '/' and bytes >= 0x7f are copied.
+// <= 0x1f as \u00xx; '/' and bytes >= 0x7f are copied. The tree's one JSON escaper:
+// json::append_escaped (nmsg -J lines) forwards here.
 void json_escape(std::string_view s, std::string& out);
 // As json_escape, after replacing each invalid UTF-8 sequence with U+FFFD (raw ef bf bd), for
 // string-typed nmsg fields.

@@ -11,15 +11,8 @@ namespace siehub::json {
 
 namespace {
 
-constexpr char hex_lower[] = "0123456789abcdef";
 constexpr char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-// Appends a run of bytes that need no escaping in one call; that is most of every line.
-inline bool needs_escape(unsigned char c) noexcept
-{
-    return c < 0x20 || c == '"' || c == '\\';
-}
 
 struct civil {
     std::int64_t y;
@@ -170,33 +163,6 @@ std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept
     const std::uint64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
     const std::uint64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-void append_escaped(std::string& out, std::string_view s)
-{
-    std::size_t run = 0;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (!needs_escape(c)) {
-            continue;
-        }
-        out.append(s.data() + run, i - run);
-        run = i + 1;
-        switch (c) {
-        case '"': out.append("\\\""); break;
-        case '\\': out.append("\\\\"); break;
-        case '\b': out.append("\\b"); break;
-        case '\f': out.append("\\f"); break;
-        case '\n': out.append("\\n"); break;
-        case '\r': out.append("\\r"); break;
-        case '\t': out.append("\\t"); break;
-        default: {
-            const char u[6] = {'\\', 'u', '0', '0', hex_lower[c >> 4], hex_lower[c & 15]};
-            out.append(u, 6);
-        }
-        }
-    }
-    out.append(s.data() + run, s.size() - run);
 }
 
 void append_quoted(std::string& out, std::string_view s)

@@ -11,14 +11,20 @@
 #include <string_view>
 
 #include "core/bytes.hpp"
+#include "proto/dns/presentation.hpp"
 
 namespace siehub::json {
 
 // ---- rendering -------------------------------------------------------------------------
 
 // Appends `s` escaped per §12.4 (no quotes): \b \f \n \r \t \" \\ by backslash, other bytes
-// <= 0x1f as \u00xx, everything else (including '/' and bytes >= 0x7f) verbatim.
-void append_escaped(std::string& out, std::string_view s);
+// <= 0x1f as \u00xx, everything else (including '/' and bytes >= 0x7f) verbatim. The escaper
+// itself is dns::json_escape (lower in the layering; the dnsqr JSON objects use it too), so the
+// two kinds of output can never escape differently.
+inline void append_escaped(std::string& out, std::string_view s)
+{
+    dns::json_escape(s, out);
+}
 
 // Appends `"` + append_escaped(s) + `"`.
 void append_quoted(std::string& out, std::string_view s);

@@ -342,6 +342,49 @@ TEST_CASE("message text follows wdns message_to_str", "[dns][presentation]")
           "\"answer\":[],\"authority\":[],\"additional\":[]}");
 }
 
+TEST_CASE("message names go through the guardian under wdns's rules", "[dns][presentation]")
+{
+    // A forward pointer in an owner name: wdns_unpack_name refuses it, so the message does not
+    // parse (the owner of RR 1 points at RR 2's owner, at offset 28).
+    bytes fwd = header(1, 0, 0, 2, 0, 0);
+    add_rr(fwd, {0xc0, 28}, 1, 1, 0, {192, 0, 2, 1});
+    add_rr(fwd, www_example, 1, 1, 0, {192, 0, 2, 2});
+    CHECK(msg_text(fwd) == "<PARSE ERROR>");
+    CHECK(msg_json(fwd) == "null");
+    // The same name through a backward pointer prints.
+    bytes back = header(1, 0, 0, 2, 0, 0);
+    add_rr(back, www_example, 1, 1, 0, {192, 0, 2, 2});
+    add_rr(back, {0xc0, 12}, 1, 1, 0, {192, 0, 2, 1});
+    CHECK(msg_text(back).find("www.example. 0 IN A 192.0.2.1\n") != std::string::npos);
+    // A pointer into a label read earlier in the same name: wdns follows it (here to the 0
+    // inside the label "x\0y"), so the text shows the name; read_name alone would refuse it.
+    bytes inner = header(1, 0, 0, 1, 0, 0);
+    add_rr(inner, {3, 'x', 0, 'y', 0xc0, 14}, 1, 1, 0, {192, 0, 2, 3});
+    CHECK(msg_text(inner).find("\nx\\000y. 0 IN A 192.0.2.3\n") != std::string::npos);
+}
+
+TEST_CASE("message RDATA: codec where it agrees with wdns, wdns where it is stricter",
+          "[dns][presentation]")
+{
+    // A compressed MX exchange is expanded (codec path).
+    bytes mx = header(1, 0, 0, 1, 0, 0);
+    add_rr(mx, www_example, 15, 1, 0, {0, 10, 0xc0, 12});
+    CHECK(msg_text(mx).find("www.example. 0 IN MX 10 www.example.\n") != std::string::npos);
+    // An MX that stops after the preference: the codec says rdata_short, wdns prints the
+    // fields present.
+    bytes mx_short = header(1, 0, 0, 1, 0, 0);
+    add_rr(mx_short, www_example, 15, 1, 0, {0, 10});
+    CHECK(msg_text(mx_short).find("www.example. 0 IN MX 10\n") != std::string::npos);
+    // NSEC windows out of order: the codec refuses the bitmap, wdns renders it.
+    bytes nsec = header(1, 0, 0, 1, 0, 0);
+    add_rr(nsec, www_example, 47, 1, 0, {0xc0, 12, 1, 1, 0x40, 0, 1, 0x40});
+    CHECK(msg_text(nsec).find("www.example. 0 IN NSEC www.example. CAA A\n") != std::string::npos);
+    // A name that does not fill rdlen still fails the whole message, on both paths.
+    bytes ns_extra = header(1, 0, 0, 1, 0, 0);
+    add_rr(ns_extra, www_example, 2, 1, 0, {0, 7});
+    CHECK(msg_text(ns_extra) == "<PARSE ERROR>");
+}
+
 TEST_CASE("message JSON merges RRsets and copies the TYPE<class> bug", "[dns][presentation]")
 {
     bytes upper = {3, 'W', 'W', 'W', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0};

@@ -3,7 +3,9 @@
 
 #include <array>
 #include <cstdint>
+#include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "proto/json/json_value.hpp"
@@ -174,4 +176,33 @@ TEST_CASE("times", "[json]")
     CHECK(ns == 0);
     CHECK_FALSE(json::parse_payload_time("2026-11-22 21:15:03.1234567890", sec, ns));
     CHECK_FALSE(json::parse_payload_time("2026-11-22 21:15:03.", sec, ns));
+}
+
+TEST_CASE("the one escaper: every byte as §12.4 says, for -J lines and dnsqr JSON alike", "[json]")
+{
+    for (unsigned c = 0; c < 256; ++c) {
+        std::string const in(1, static_cast<char>(c));
+        static const std::pair<unsigned, const char*> named[] = {
+            {'\b', "\\b"}, {'\f', "\\f"}, {'\n', "\\n"},  {'\r', "\\r"},
+            {'\t', "\\t"}, {'"', "\\\""}, {'\\', "\\\\"},
+        };
+        std::string want = in;
+        if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            want = buf;
+        }
+        for (auto [byte, text] : named) {
+            if (byte == c) {
+                want = text;
+            }
+        }
+        INFO("byte " << c);
+        CHECK(esc(in) == want);
+        std::string d;
+        dns::json_escape(in, d);
+        CHECK(d == want);
+        // Runs around an escape are copied whole.
+        CHECK(esc("ab" + in + "cd") == "ab" + want + "cd");
+    }
 }
