@@ -63,6 +63,48 @@ void handle_unit(const nmsg_unit& u, reassembler& r, inflater& inf, std::vector<
     walk_container(body);
 }
 
+// The canonical fast paths must agree with the generic table-driven parser.
+void compare_paths(byte_view in)
+{
+    nmsg_view const a(in);
+    nmsg_view const b(in, generic_parse);
+    if (a.valid() != b.valid()) {
+        __builtin_trap();
+    }
+    if (!a.valid()) {
+        return;
+    }
+    if (a.payload_count() != b.payload_count() || a.sequence() != b.sequence() ||
+        a.sequence_id() != b.sequence_id() || a.payload_crcs().size() != b.payload_crcs().size()) {
+        __builtin_trap();
+    }
+    auto ra = a.entries();
+    auto rb = b.entries();
+    auto ib = rb.begin();
+    for (auto const& ea : ra) {
+        auto const& eb = *ib;
+        auto const pa = ea.view.payload().value_or(byte_view{});
+        auto const pb = eb.view.payload().value_or(byte_view{});
+        if (ea.view.vid() != eb.view.vid() || ea.view.msgtype() != eb.view.msgtype() ||
+            ea.view.time_sec() != eb.view.time_sec() ||
+            ea.view.time_nsec() != eb.view.time_nsec() || pa.data() != pb.data() ||
+            pa.size() != pb.size() || ea.view.source() != eb.view.source() ||
+            ea.view.operator_id() != eb.view.operator_id() || ea.view.group() != eb.view.group() ||
+            ea.stored_crc != eb.stored_crc || ea.index != eb.index) {
+            __builtin_trap();
+        }
+        payload_view const g(ea.view.bytes(), generic_parse);
+        if (!g.ok() || g.vid() != ea.view.vid() ||
+            g.payload().has_value() != ea.view.payload().has_value()) {
+            __builtin_trap();
+        }
+        ++ib;
+    }
+    if (!(ib == rb.end())) {
+        __builtin_trap();
+    }
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
@@ -102,6 +144,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     // The raw input as a container body and as a fragment body.
     walk_container(in);
+    compare_paths(in);
+    {
+        payload_view const a(in);
+        payload_view const b(in, generic_parse);
+        if (a.ok() != b.ok() ||
+            (a.ok() &&
+             (a.vid() != b.vid() || a.msgtype() != b.msgtype() || a.time_sec() != b.time_sec() ||
+              a.time_nsec() != b.time_nsec() || a.source() != b.source() ||
+              a.operator_id() != b.operator_id() || a.group() != b.group() ||
+              a.payload().has_value() != b.payload().has_value()))) {
+            __builtin_trap();
+        }
+    }
     fragment_view const f(in);
     if (f.ok()) {
         sink += f.id() + f.current() + f.last() + f.fragment().size();

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "proto/nmsg/container.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace siehub::nmsg {
@@ -73,6 +74,75 @@ nmsg_unit next_file_unit(byte_view rest) noexcept
 
 nmsg_view::nmsg_view(byte_view body) noexcept
 {
+    if (!parse_canonical(body)) {
+        parse_generic(body);
+    }
+}
+
+nmsg_view::nmsg_view(byte_view body, generic_parse_t) noexcept
+{
+    parse_generic(body);
+}
+
+// One pass for the usual layout (keys 0a/10/18/20 as single bytes, CRCs unpacked): each
+// payload is validated where it is found and the first payload/CRC positions are kept, so
+// iteration starts right there. Anything unusual (including every error) goes to the
+// generic path, which then reports the specific reason.
+bool nmsg_view::parse_canonical(byte_view body) noexcept
+{
+    const std::uint8_t* p = body.data();
+    const std::uint8_t* const end = p + body.size();
+    std::array<field_slot, 4> s{};
+    std::uint32_t present = 0;
+    std::uint64_t v = 0;
+    while (p < end) {
+        std::uint8_t const k = *p;
+        const std::uint8_t* const key_at = p;
+        if (k == 0x0a) {
+            if (!(p = pb_varint_at(p + 1, end, v)) || v > static_cast<std::size_t>(end - p)) {
+                return false;
+            }
+            if (!payload_view::valid_canonical(byte_view{p, static_cast<std::size_t>(v)})) {
+                return false;
+            }
+            if (s[0].data == nullptr) {
+                s[0].data = key_at;
+            }
+            ++s[0].value;
+            present |= 1;
+            p += v;
+        } else if (k == 0x10) {
+            if (!(p = pb_varint_at(p + 1, end, v))) {
+                return false;
+            }
+            if (s[1].data == nullptr) {
+                s[1].data = key_at;
+            }
+            ++s[1].value;
+            present |= 2;
+        } else if (k == 0x18 || k == 0x20) {
+            std::size_t const i = k == 0x18 ? 2 : 3;
+            if (!(p = pb_varint_at(p + 1, end, s[i].value))) {
+                return false;
+            }
+            present |= 1u << i;
+        } else {
+            return false;
+        }
+    }
+    if (s[0].value == 0) {
+        return false;
+    }
+    bytes_ = body;
+    slots_ = s;
+    state_ = parse_state{present, pb_error::none};
+    status_ = container_error::none;
+    fast_ = true;
+    return true;
+}
+
+void nmsg_view::parse_generic(byte_view body) noexcept
+{
     parse_bytes(body);
     if (!ok()) {
         status_ = error() == pb_error::missing_required ? container_error::missing_required
@@ -87,7 +157,7 @@ nmsg_view::nmsg_view(byte_view body) noexcept
     // protobuf-c unpacks every payload as part of the container: one bad payload makes the
     // whole container an error.
     for (byte_view p : raw) {
-        payload_view const v(p);
+        payload_view const v(p, generic_parse);
         if (!v.ok()) {
             state_.error = v.error();
             status_ = v.error() == pb_error::missing_required ? container_error::missing_required
@@ -102,8 +172,9 @@ nmsg_view::nmsg_view(byte_view body) noexcept
 
 container_builder::container_builder(byte_span buf, std::size_t limit, bool with_sequence,
                                      bool zlib) noexcept
-    : out_(buf), limit_(limit < buf.size() ? limit : buf.size()), with_sequence_(with_sequence),
-      zlib_(zlib)
+    : out_(buf),
+      limit_(std::min(std::clamp(limit, container_size_min, container_size_max), buf.size())),
+      with_sequence_(with_sequence), zlib_(zlib)
 {
     reset();
 }

@@ -116,10 +116,26 @@ struct payload_schema {
     }}};
 };
 
+// Selects the generic table-driven parser only (tests compare it with the fast paths).
+struct generic_parse_t {};
+inline constexpr generic_parse_t generic_parse{};
+
 class payload_view : public basic_view<payload_schema> {
 public:
     payload_view() noexcept = default;
-    explicit payload_view(byte_view b) noexcept { parse_bytes(b); }
+    explicit payload_view(byte_view b) noexcept : basic_view(no_init_t{}) { assign(b); }
+
+    // Re-points the view at another payload (iterators reuse one view).
+    void assign(byte_view b) noexcept
+    {
+        if (canonical<true>(b, slots_.data(), state_.present)) {
+            bytes_ = b;
+            state_.error = pb_error::none;
+        } else {
+            parse_bytes(b);
+        }
+    }
+    payload_view(byte_view b, generic_parse_t) noexcept { parse_bytes(b); }
 
     std::uint32_t vid() const noexcept { return get<1, std::uint32_t>(); }
     std::uint32_t msgtype() const noexcept { return get<2, std::uint32_t>(); }
@@ -130,6 +146,68 @@ public:
     std::optional<std::uint32_t> source() const noexcept { return opt<7, std::uint32_t>(); }
     std::optional<std::uint32_t> operator_id() const noexcept { return opt<8, std::uint32_t>(); }
     std::optional<std::uint32_t> group() const noexcept { return opt<9, std::uint32_t>(); }
+
+    // Validation only, for the container's pass over its payloads.
+    static bool valid_canonical(byte_view b) noexcept
+    {
+        std::uint32_t present = 0;
+        return canonical<false>(b, nullptr, present);
+    }
+
+private:
+    // Fast path for the layout every writer produces (libnmsg, libprotobuf, ours): each
+    // field at most once, in number order. Anything else goes to the generic parser, which
+    // gives the same result for this layout (checked by the fuzz target). With Store, all 8
+    // slots are written.
+    template <bool Store>
+    static bool canonical(byte_view b, field_slot* s, std::uint32_t& present) noexcept
+    {
+        const std::uint8_t* p = b.data();
+        const std::uint8_t* const end = p + b.size();
+        std::uint64_t v = 0;
+        auto at = [&](std::uint8_t k) { return p < end && *p == k; };
+        auto put = [&](std::size_t i, std::uint64_t value, const std::uint8_t* data) {
+            if constexpr (Store) {
+                s[i].value = value;
+                s[i].data = data;
+            }
+        };
+        for (std::uint8_t k : {std::uint8_t{0x08}, std::uint8_t{0x10}, std::uint8_t{0x18}}) {
+            if (!at(k) || !(p = pb_varint_at(p + 1, end, v))) {
+                return false;
+            }
+            put(static_cast<std::size_t>(k >> 3) - 1, v, nullptr);
+        }
+        if (end - p < 5 || *p != 0x25) {
+            return false;
+        }
+        put(3, core::load_le32(p + 1), nullptr);
+        p += 5;
+        present = 0x0f;
+        if (at(0x2a)) {
+            if (!(p = pb_varint_at(p + 1, end, v)) || v > static_cast<std::size_t>(end - p)) {
+                return false;
+            }
+            put(4, v, p);
+            p += v;
+            present |= 0x10;
+        } else {
+            put(4, 0, nullptr);
+        }
+        std::uint8_t const keys[3] = {0x38, 0x40, 0x48};
+        for (std::size_t i = 0; i < 3; ++i) {
+            if (at(keys[i])) {
+                if (!(p = pb_varint_at(p + 1, end, v))) {
+                    return false;
+                }
+                put(5 + i, v, nullptr);
+                present |= 0x20u << i;
+            } else {
+                put(5 + i, 0, nullptr);
+            }
+        }
+        return p == end;
+    }
 };
 
 // The payload header fields a writer supplies next to the vendor message bytes.
@@ -197,6 +275,7 @@ public:
     nmsg_view() noexcept = default;
     // Validates the container and every payload in it (required fields as protobuf-c).
     explicit nmsg_view(byte_view body) noexcept;
+    nmsg_view(byte_view body, generic_parse_t) noexcept;
 
     [[nodiscard]] container_error status() const noexcept { return status_; }
     [[nodiscard]] bool valid() const noexcept { return status_ == container_error::none; }
@@ -207,53 +286,131 @@ public:
     std::optional<std::uint32_t> sequence() const noexcept { return opt<3, std::uint32_t>(); }
     std::optional<std::uint64_t> sequence_id() const noexcept { return opt<4, std::uint64_t>(); }
 
-    // Iterates payload_entry values: payloads paired with their CRCs, in order.
+    // Iterates payload_entry values: payloads paired with their CRCs, in order. A container
+    // that took the canonical parse (single-byte keys 0a/10/18/20 only) is walked with raw
+    // pointers from the first payload and first CRC; any other goes through the generic
+    // repeated-field iterators.
     class entry_range {
     public:
         class iterator {
         public:
             using value_type = payload_entry;
+            using reference = const payload_entry&;
+            using pointer = const payload_entry*;
             using difference_type = std::ptrdiff_t;
+            using iterator_category = std::input_iterator_tag;
+
             iterator() noexcept = default;
-            iterator(repeated_field<byte_view>::iterator p,
-                     repeated_field<std::uint32_t>::iterator c,
-                     repeated_field<std::uint32_t>::iterator cend) noexcept
-                : p_(p), c_(c), cend_(cend)
+            iterator(const entry_range& r, bool at_end) noexcept
+                : range_(&r), left_(at_end ? 0 : r.count_), crcs_left_(r.crcs_.size())
             {
-            }
-            payload_entry operator*() const noexcept
-            {
-                payload_entry e{payload_view(*p_), i_, std::nullopt};
-                if (!(c_ == cend_)) {
-                    e.stored_crc = *c_;
+                if (r.fast_) {
+                    p_ = r.first_payload_;
+                    c_ = r.first_crc_;
+                } else {
+                    gp_ = r.payloads_.begin();
+                    gc_ = r.crcs_.begin();
                 }
-                return e;
+                load();
             }
+
+            const payload_entry& operator*() const noexcept { return cur_; }
+            const payload_entry* operator->() const noexcept { return &cur_; }
             iterator& operator++() noexcept
             {
-                ++p_;
-                if (!(c_ == cend_)) {
-                    ++c_;
+                --left_;
+                ++cur_.index;
+                if (!range_->fast_) {
+                    ++gp_;
+                    if (crcs_left_ > 0) {
+                        ++gc_;
+                    }
                 }
-                ++i_;
+                load();
                 return *this;
             }
-            bool operator==(const iterator& o) const noexcept { return p_ == o.p_; }
+            bool operator==(const iterator& o) const noexcept { return left_ == o.left_; }
 
         private:
-            repeated_field<byte_view>::iterator p_;
-            repeated_field<std::uint32_t>::iterator c_;
-            repeated_field<std::uint32_t>::iterator cend_;
-            std::size_t i_ = 0;
+            // Skips non-payload fields (validated: single-byte keys, varint or length).
+            static const std::uint8_t* next_with_key(const std::uint8_t* p, const std::uint8_t* end,
+                                                     std::uint8_t key) noexcept
+            {
+                std::uint64_t v = 0;
+                while (p < end && *p != key) {
+                    bool const len = *p == 0x0a;
+                    p = pb_varint_at(p + 1, end, v);
+                    if (len) {
+                        p += v;
+                    }
+                }
+                return p;
+            }
+
+            void load() noexcept
+            {
+                if (left_ == 0) {
+                    return;
+                }
+                byte_view payload;
+                cur_.stored_crc.reset();
+                if (range_->fast_) {
+                    const std::uint8_t* const end = range_->end_;
+                    p_ = next_with_key(p_, end, 0x0a);
+                    std::uint64_t len = 0;
+                    p_ = pb_varint_at(p_ + 1, end, len);
+                    payload = byte_view{p_, static_cast<std::size_t>(len)};
+                    p_ += len;
+                    if (crcs_left_ > 0) {
+                        --crcs_left_;
+                        c_ = next_with_key(c_, end, 0x10);
+                        std::uint64_t crc = 0;
+                        c_ = pb_varint_at(c_ + 1, end, crc);
+                        cur_.stored_crc = static_cast<std::uint32_t>(crc);
+                    }
+                } else {
+                    payload = *gp_;
+                    if (crcs_left_ > 0) {
+                        --crcs_left_;
+                        cur_.stored_crc = *gc_;
+                    }
+                }
+                cur_.view.assign(payload);
+            }
+
+            const entry_range* range_ = nullptr;
+            std::size_t left_ = 0;
+            std::size_t crcs_left_ = 0;
+            const std::uint8_t* p_ = nullptr;
+            const std::uint8_t* c_ = nullptr;
+            repeated_field<byte_view>::iterator gp_;
+            repeated_field<std::uint32_t>::iterator gc_;
+            payload_entry cur_;
         };
 
-        entry_range(const nmsg_view& v) noexcept : p_(v.payloads_raw()), c_(v.payload_crcs()) {}
-        iterator begin() const noexcept { return {p_.begin(), c_.begin(), c_.end()}; }
-        iterator end() const noexcept { return {p_.end(), c_.end(), c_.end()}; }
+        explicit entry_range(const nmsg_view& v) noexcept
+            : payloads_(v.payloads_raw()), crcs_(v.payload_crcs()), count_(payloads_.size()),
+              fast_(v.fast_)
+        {
+            if (fast_) {
+                first_payload_ = v.slots_[0].data;
+                first_crc_ = v.slots_[1].data;
+                end_ = v.bytes_.data() + v.bytes_.size();
+            }
+        }
+        // The iterators point back at the range: keep it alive while iterating (a range-for
+        // over entries() does).
+        iterator begin() const noexcept { return iterator(*this, false); }
+        iterator end() const noexcept { return iterator(*this, true); }
 
     private:
-        repeated_field<byte_view> p_;
-        repeated_field<std::uint32_t> c_;
+        repeated_field<byte_view> payloads_;
+        repeated_field<std::uint32_t> crcs_;
+        std::size_t count_ = 0;
+        bool fast_ = false;
+        const std::uint8_t* first_payload_ = nullptr;
+        const std::uint8_t* first_crc_ = nullptr;
+        const std::uint8_t* end_ = nullptr;
     };
 
     entry_range entries() const noexcept { return entry_range(*this); }
@@ -261,7 +418,11 @@ public:
     [[nodiscard]] pb_error detail() const noexcept { return error(); }
 
 private:
+    bool parse_canonical(byte_view body) noexcept;
+    void parse_generic(byte_view body) noexcept;
+
     container_error status_ = container_error::malformed;
+    bool fast_ = false; // took the canonical parse
 };
 
 // ---------------------------------------------------------------------- NmsgFragment

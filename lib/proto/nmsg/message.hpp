@@ -78,9 +78,11 @@ template <std::size_t N> struct schema_table {
 
 // What one validation pass keeps per field: the raw bits of the last occurrence (varint,
 // fixed) or its bytes; for repeated fields the element count.
+// No member initialisers on purpose: fast paths fill slots themselves and a default
+// zeroing would dominate their cost; everywhere else slots are value-initialised ({}).
 struct field_slot {
-    std::uint64_t value = 0;
-    const std::uint8_t* data = nullptr;
+    std::uint64_t value;
+    const std::uint8_t* data;
 };
 
 struct parse_state {
@@ -126,7 +128,11 @@ inline parse_state parse_fields(byte_view msg, const schema_table<N>& schema,
     parse_state st;
     pb_reader r(msg);
     pb_field f;
-    while (r.next(f)) {
+    for (;;) {
+        std::size_t const key_at = r.offset();
+        if (!r.next(f)) {
+            break;
+        }
         if (f.number > max_schema_number) {
             continue; // unknown: already skipped by the reader
         }
@@ -138,6 +144,10 @@ inline parse_state parse_fields(byte_view msg, const schema_table<N>& schema,
         field_slot& slot = slots[static_cast<std::size_t>(s)];
         wire_type const want = wire_of(d.type);
         if (d.label == field_label::repeated) {
+            if (slot.data == nullptr) {
+                // Where the first element's key is: iteration starts there.
+                slot.data = msg.data() + key_at;
+            }
             if (f.type == want) {
                 ++slot.value;
             } else if (f.type == wire_type::len && want != wire_type::len) {
@@ -190,9 +200,11 @@ template <class T> constexpr T convert_raw(std::uint64_t raw) noexcept
 template <class T> class repeated_field {
 public:
     constexpr repeated_field() noexcept = default;
+    // `start` may point at the first element's key when a parser recorded it, so iteration
+    // does not rescan the fields before it.
     constexpr repeated_field(byte_view msg, std::uint32_t number, field_type type,
-                             std::size_t count) noexcept
-        : msg_(msg), number_(number), type_(type), count_(count)
+                             std::size_t count, std::size_t start = 0) noexcept
+        : msg_(msg.subspan(start)), number_(number), type_(type), count_(count)
     {
     }
 
@@ -210,8 +222,9 @@ public:
         using iterator_category = std::input_iterator_tag;
 
         iterator() noexcept = default;
-        iterator(byte_view msg, std::uint32_t number, field_type type, bool at_end) noexcept
-            : reader_(msg), number_(number), want_(wire_of(type)), done_(at_end)
+        iterator(byte_view msg, std::uint32_t number, field_type type, std::size_t count,
+                 bool at_end) noexcept
+            : reader_(msg), remaining_(count), number_(number), want_(wire_of(type)), done_(at_end)
         {
             if (!done_) {
                 advance();
@@ -235,6 +248,13 @@ public:
     private:
         void advance() noexcept
         {
+            // The count is known from validation: stop at the last element instead of
+            // scanning the rest of the message for more.
+            if (remaining_ == 0) {
+                done_ = true;
+                return;
+            }
+            --remaining_;
             if (in_packed_ && !packed_.at_end()) {
                 take_packed();
                 return;
@@ -284,6 +304,7 @@ public:
 
         pb_reader reader_;
         pb_cursor packed_;
+        std::size_t remaining_ = 0;
         std::uint32_t number_ = 0;
         wire_type want_ = wire_type::len;
         T cur_{};
@@ -293,9 +314,9 @@ public:
 
     [[nodiscard]] iterator begin() const noexcept
     {
-        return iterator(msg_, number_, type_, count_ == 0);
+        return iterator(msg_, number_, type_, count_, count_ == 0);
     }
-    [[nodiscard]] iterator end() const noexcept { return iterator(msg_, number_, type_, true); }
+    [[nodiscard]] iterator end() const noexcept { return iterator(msg_, number_, type_, 0, true); }
 
 private:
     byte_view msg_;
@@ -309,11 +330,18 @@ template <class Schema> class basic_view {
 public:
     static constexpr std::size_t field_count = Schema::table.defs.size();
 
+    basic_view() noexcept : slots_{} {}
+
     [[nodiscard]] bool ok() const noexcept { return state_.error == pb_error::none; }
     [[nodiscard]] pb_error error() const noexcept { return state_.error; }
     [[nodiscard]] byte_view bytes() const noexcept { return bytes_; }
 
 protected:
+    // For fast paths that fill every slot themselves: zeroing the slots first would cost
+    // more than the parse (it compiles to `rep stos`).
+    struct no_init_t {};
+    explicit basic_view(no_init_t) noexcept {}
+
     void parse_bytes(byte_view b) noexcept
     {
         bytes_ = b;
@@ -352,12 +380,14 @@ protected:
     template <std::uint32_t Number, class T> [[nodiscard]] repeated_field<T> rep() const noexcept
     {
         constexpr std::size_t s = slot_of(Number);
+        std::size_t const start =
+            slots_[s].data ? static_cast<std::size_t>(slots_[s].data - bytes_.data()) : 0;
         return repeated_field<T>(bytes_, Number, Schema::table.defs[s].type,
-                                 static_cast<std::size_t>(slots_[s].value));
+                                 static_cast<std::size_t>(slots_[s].value), start);
     }
 
     byte_view bytes_;
-    std::array<field_slot, field_count> slots_{};
+    std::array<field_slot, field_count> slots_;
     parse_state state_;
 };
 

@@ -128,6 +128,34 @@ inline std::uint64_t pb_read_varint(pb_cursor& c) noexcept
     return 0; // not reached: i == 9 always returns
 }
 
+// Pointer form for hand-written fast paths: decodes a varint at p (< end), returns the
+// position after it or nullptr on any error.
+inline const std::uint8_t* pb_varint_at(const std::uint8_t* p, const std::uint8_t* end,
+                                        std::uint64_t& v) noexcept
+{
+    if (p < end && *p < 0x80) [[likely]] {
+        v = *p;
+        return p + 1;
+    }
+    // Same rules as pb_read_varint: at most 10 bytes, the 10th at most 1.
+    std::uint64_t r = 0;
+    for (unsigned i = 0; i < 10; ++i) {
+        if (p + i >= end) {
+            return nullptr;
+        }
+        std::uint8_t const b = p[i];
+        r |= std::uint64_t{b & 0x7fu} << (7 * i);
+        if (b < 0x80) {
+            if (i == 9 && b > 1) {
+                return nullptr;
+            }
+            v = r;
+            return p + i + 1;
+        }
+    }
+    return nullptr;
+}
+
 // One field as it appears on the wire. For varint/fixed fields `value` holds the raw bits;
 // for length-delimited fields and groups `bytes` is the content (a group's content excludes
 // its end key).

@@ -11,6 +11,7 @@
 
 #include "core/bytes.hpp"
 #include "core/out_buffer.hpp"
+#include "proto/nmsg/container.hpp"
 
 namespace siehub::nmsg {
 
@@ -100,5 +101,40 @@ private:
 // Compresses a finished unit (header + Nmsg) into a 0x01 unit in `out`: header (flags 0x01)
 // + u32 length + zlib stream. Never the headerless form libnmsg sometimes sends (§6).
 zlib_result zlib_container(deflater& d, core::byte_view unit, core::byte_span out) noexcept;
+
+// Sends one overfull container (a payload too big for a `limit`-byte datagram) the way
+// spec §6 asks, calling emit(byte_view datagram) per datagram:
+// * zlib off: fragments with flags 0x02;
+// * zlib on: the container is compressed first; if the compressed unit fits in one datagram
+//   it leaves as a normal 0x01 container (never libnmsg's headerless form), otherwise as
+//   fragments with flags 0x03.
+// `unit` is the finished unit (header + Nmsg); `scratch` holds the compressed body and
+// `dgram` one datagram (≥ limit bytes). Returns false if a buffer was too small.
+template <class Emit>
+bool send_overfull(core::byte_view unit, std::size_t limit, deflater* z, std::uint32_t id,
+                   core::byte_span scratch, core::byte_span dgram, Emit&& emit)
+{
+    core::byte_view body = unit.subspan(header_size);
+    if (z != nullptr) {
+        auto r = zlib_container(*z, unit, scratch);
+        if (!r.ok()) {
+            return false;
+        }
+        if (r.data.size() <= limit) {
+            emit(r.data);
+            return true;
+        }
+        body = r.data.subspan(header_size);
+    }
+    fragmenter f(body, z != nullptr, id, limit);
+    while (!f.done()) {
+        core::out_buffer out(dgram.first(limit < dgram.size() ? limit : dgram.size()));
+        if (!f.next(out)) {
+            return false;
+        }
+        emit(out.written());
+    }
+    return true;
+}
 
 } // namespace siehub::nmsg

@@ -404,3 +404,60 @@ TEST_CASE("seqsrc: the observed examples of spec §7", "[nmsg][seqsrc]")
     CHECK(t.container_drops() == 2);
     CHECK(t.expire(1000 + 120001 + 120001) == 2);
 }
+
+TEST_CASE("send_overfull: fragments, or one 0x01 container when zlib makes it fit",
+          "[nmsg][frag][zlib]")
+{
+    std::vector<std::uint8_t> big(1 << 16), scratch(1 << 16), dgram(1280);
+    for (int mode = 0; mode < 3; ++mode) {
+        // mode 0: plain; 1: zlib, compressible (fits after compression); 2: zlib, random.
+        container_builder b(big, big.size(), true, false);
+        std::vector<std::uint8_t> vendor(3000);
+        std::mt19937 rng(5);
+        for (auto& x : vendor) {
+            x = mode == 2 ? static_cast<std::uint8_t>(rng()) : 0x41;
+        }
+        REQUIRE(b.add(payload_header{2, 1, 1, 1}, vendor) == container_builder::add_status::added);
+        auto unit = b.finish(3, 4);
+        deflater d;
+        std::vector<std::vector<std::uint8_t>> sent;
+        REQUIRE(send_overfull(unit, 1280, mode == 0 ? nullptr : &d, 99, scratch, dgram,
+                              [&](byte_view dg) { sent.emplace_back(dg.begin(), dg.end()); }));
+        reassembler r;
+        inflater inf;
+        std::vector<std::uint8_t> out(1 << 16);
+        std::size_t containers = 0;
+        for (auto const& dg : sent) {
+            CHECK(dg.size() <= 1280);
+            auto u = parse_datagram(dg);
+            REQUIRE(u.ok()); // always a header: never the headerless bug
+            byte_view body = u.body;
+            bool zl = u.header.zlib();
+            if (u.header.fragment()) {
+                auto res = r.offer(body, u.header.flags, {}, 1, 0);
+                if (res.st != reasm_result::status::complete) {
+                    continue;
+                }
+                body = res.body;
+                zl = res.zlib;
+            }
+            if (zl) {
+                auto z = inf.inflate(body, out);
+                REQUIRE(z.ok());
+                body = z.data;
+            }
+            nmsg_view v(body);
+            REQUIRE(v.valid());
+            CHECK((*v.entries().begin()).view.payload()->size() == 3000);
+            ++containers;
+        }
+        CHECK(containers == 1);
+        if (mode == 1) {
+            CHECK(sent.size() == 1);
+            CHECK(sent[0][4] == flag_zlib);
+        } else {
+            CHECK(sent.size() == 3);
+            CHECK(sent[0][4] == (mode == 2 ? (flag_zlib | flag_fragment) : flag_fragment));
+        }
+    }
+}
