@@ -172,12 +172,20 @@ private:
                 s[i].data = data;
             }
         };
-        for (std::uint8_t k : {std::uint8_t{0x08}, std::uint8_t{0x10}, std::uint8_t{0x18}}) {
-            if (!at(k) || !(p = pb_varint_at(p + 1, end, v))) {
-                return false;
-            }
-            put(static_cast<std::size_t>(k >> 3) - 1, v, nullptr);
+        // Written out rather than looped: each field's position depends on the previous
+        // varint, and the unrolled form lets the compiler keep everything in registers.
+        if (!at(0x08) || !(p = pb_varint_at(p + 1, end, v))) {
+            return false;
         }
+        put(0, v, nullptr);
+        if (!at(0x10) || !(p = pb_varint_at(p + 1, end, v))) {
+            return false;
+        }
+        put(1, v, nullptr);
+        if (!at(0x18) || !(p = pb_varint_at(p + 1, end, v))) {
+            return false;
+        }
+        put(2, v, nullptr);
         if (end - p < 5 || *p != 0x25) {
             return false;
         }
@@ -193,6 +201,13 @@ private:
             present |= 0x10;
         } else {
             put(4, 0, nullptr);
+        }
+        if (p == end) [[likely]] {
+            // The common case (dnsqr from sensors): no source, operator or group.
+            put(5, 0, nullptr);
+            put(6, 0, nullptr);
+            put(7, 0, nullptr);
+            return true;
         }
         std::uint8_t const keys[3] = {0x38, 0x40, 0x48};
         for (std::size_t i = 0; i < 3; ++i) {
