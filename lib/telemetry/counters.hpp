@@ -40,4 +40,21 @@ struct alignas(64) counter_block {
     [[nodiscard]] std::span<const std::uint64_t> values() const noexcept { return v; }
 };
 
+// A reconciliation equation a stage declares next to its counter table, e.g.
+//   {"dedup.entries", "dedup.inserted = dedup.expire_* + dedup.evict_* + dedup.flush",
+//    reconcile_when::after_flush, "every cached entry leaves the table exactly once"}
+// Terms are counter names or globs (`*` matches any run of characters); `+`/`-` on both sides.
+// telemetry/reconcile.hpp parses and checks them; docs/counters.md lists them.
+enum class reconcile_when : std::uint8_t {
+    always,      // holds on any snapshot taken between bursts (in-flight work aside)
+    after_flush, // holds once the run ended cleanly (rings drained, tables flushed)
+};
+
+struct equation_info {
+    const char* name;
+    const char* expression;
+    reconcile_when when;
+    const char* description;
+};
+
 } // namespace siehub::telemetry
