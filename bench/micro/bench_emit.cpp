@@ -31,7 +31,8 @@ struct null_sink final : datagram_sink {
 // Frames into a 4 MiB buffer, starting over when it is nearly full (as TX mbufs would recycle).
 struct recycling_frame_sink final : datagram_sink {
     std::vector<std::uint8_t> buf = std::vector<std::uint8_t>(4 << 20);
-    std::vector<frame_buffer_sink::frame_ref> slots = std::vector<frame_buffer_sink::frame_ref>(4096);
+    std::vector<frame_buffer_sink::frame_ref> slots =
+        std::vector<frame_buffer_sink::frame_ref>(4096);
     frame_buffer_sink inner;
     explicit recycling_frame_sink(const net::channel_frame_spec& s) : inner(s, buf, slots) {}
     bool send(core::byte_view d, const datagram_meta& m) noexcept override
@@ -65,9 +66,7 @@ void run(const char* label, std::size_t vendor_len, std::size_t limit, bool zlib
     channel_emitter em(cfg, sink);
     std::size_t i = 0;
     std::uint64_t now = 0;
-    auto r = bench::measure(label, [&] {
-        em.add(h, core::byte_view{vendors[i++ & 63]}, now++);
-    });
+    auto r = bench::measure(label, [&] { em.add(h, core::byte_view{vendors[i++ & 63]}, now++); });
     bench::print(r);
 }
 
@@ -76,8 +75,8 @@ void run(const char* label, std::size_t vendor_len, std::size_t limit, bool zlib
 int main()
 {
     for (std::size_t limit : {std::size_t{1280}, std::size_t{8192}}) {
-        for (auto [name, len] : {std::pair{"dnsdedupe", std::size_t{80}},
-                                 std::pair{"dnsqr", std::size_t{330}}}) {
+        for (auto [name, len] :
+             {std::pair{"dnsdedupe", std::size_t{80}}, std::pair{"dnsqr", std::size_t{330}}}) {
             char label[128];
             std::snprintf(label, sizeof label, "emit %s-sized @%zu, frames", name, limit);
             run(label, len, limit, false, true);
@@ -89,8 +88,8 @@ int main()
     }
 
     // One INSERTION from the owner core's key (A RRset, two rdata).
-    std::uint8_t const name[] = {3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e',
-                                 3, 'c', 'o', 'm', 0};
+    std::uint8_t const name[] = {3,   'w', 'w', 'w', 7,   'e', 'x', 'a', 'm',
+                                 'p', 'l', 'e', 3,   'c', 'o', 'm', 0};
     std::uint8_t const apex[] = {7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0};
     std::uint8_t const a1[] = {192, 0, 2, 1};
     std::uint8_t const a2[] = {192, 0, 2, 2};

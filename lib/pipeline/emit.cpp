@@ -80,16 +80,12 @@ std::size_t oversize_capacity(const emitter_config& c) noexcept
 } // namespace
 
 channel_emitter::channel_emitter(const emitter_config& cfg, datagram_sink& sink)
-    : cfg_(clamped(cfg)),
-      sink_(sink),
-      container_buf_(new std::uint8_t[cfg_.container_size]),
+    : cfg_(clamped(cfg)), sink_(sink), container_buf_(new std::uint8_t[cfg_.container_size]),
       oversize_buf_(new std::uint8_t[oversize_capacity(cfg_)]),
-      dgram_buf_(new std::uint8_t[cfg_.container_size]),
-      oversize_size_(oversize_capacity(cfg_)),
+      dgram_buf_(new std::uint8_t[cfg_.container_size]), oversize_size_(oversize_capacity(cfg_)),
       builder_(byte_span{container_buf_.get(), cfg_.container_size}, cfg_.container_size, true,
                cfg_.zlib),
-      sequence_id_(random_u64()),
-      rng_(random_u64())
+      sequence_id_(random_u64()), rng_(random_u64())
 {
     assert(validate(cfg) == emitter_config_error::ok);
     if (cfg_.zlib) {
@@ -135,7 +131,8 @@ bool channel_emitter::finish_current() noexcept
         return false;
     }
     if (cfg_.zlib) {
-        auto const r = nmsg::zlib_container(*deflater_, unit, byte_span{zlib_buf_.get(), zlib_size_});
+        auto const r =
+            nmsg::zlib_container(*deflater_, unit, byte_span{zlib_buf_.get(), zlib_size_});
         // The builder budgets zlib's worst-case growth, so this fits; refuse anything else
         // rather than send an oversized datagram.
         if (!r.ok() || r.data.size() > cfg_.container_size) {
@@ -170,14 +167,14 @@ channel_emitter::add_result channel_emitter::send_oversize(const nmsg::payload_h
         return add_result::sent_alone;
     }
     bool fragmented = false;
-    bool const ok = nmsg::send_overfull(
-        unit, cfg_.container_size, deflater_.get(), next_fragment_id(),
-        byte_span{zlib_buf_.get(), zlib_size_}, byte_span{dgram_buf_.get(), cfg_.container_size},
-        [&](byte_view d) {
-            bool const frag = (d[4] & nmsg::flag_fragment) != 0;
-            fragmented |= frag;
-            hand(d, frag);
-        });
+    bool const ok =
+        nmsg::send_overfull(unit, cfg_.container_size, deflater_.get(), next_fragment_id(),
+                            byte_span{zlib_buf_.get(), zlib_size_},
+                            byte_span{dgram_buf_.get(), cfg_.container_size}, [&](byte_view d) {
+                                bool const frag = (d[4] & nmsg::flag_fragment) != 0;
+                                fragmented |= frag;
+                                hand(d, frag);
+                            });
     ++sequence_;
     if (fragmented) {
         counters_.add(emit_counter::fragmented_containers);
@@ -251,8 +248,8 @@ bool frame_buffer_sink::send(byte_view datagram, const datagram_meta& meta) noex
         return false;
     }
     ++ip_id_;
-    slots_[n_++] = frame_ref{static_cast<std::uint32_t>(used_),
-                             static_cast<std::uint32_t>(out.size())};
+    slots_[n_++] =
+        frame_ref{static_cast<std::uint32_t>(used_), static_cast<std::uint32_t>(out.size())};
     used_ += out.size();
     return true;
 }

@@ -69,9 +69,9 @@ using emit_counters = telemetry::counter_block<emit_counter>;
 
 // What the sink learns about each datagram besides its bytes.
 struct datagram_meta {
-    std::uint16_t src_port = 0;  // the emitter's own UDP source port
-    std::uint32_t sequence = 0;  // the container's sequence number
-    bool fragment = false;       // one NMSG fragment of a larger container
+    std::uint16_t src_port = 0; // the emitter's own UDP source port
+    std::uint32_t sequence = 0; // the container's sequence number
+    bool fragment = false;      // one NMSG fragment of a larger container
 };
 
 // Implemented by the DPDK runtime (one per channel and TX queue) and by frame_buffer_sink.

@@ -129,9 +129,15 @@ record build_insertion(byte_span out, const rrset_observation& obs,
     if (!valid_address(obs.response_ip)) {
         return record{record_error::bad_address, {}, {}};
     }
-    dedupe_parts const d{obs.rrname,   obs.rrtype,   obs.rrclass,
-                         obs.rrttl,    1,            obs.time.sec,
-                         obs.time.sec, dedupe_type::insertion, obs.response_ip,
+    dedupe_parts const d{obs.rrname,
+                         obs.rrtype,
+                         obs.rrclass,
+                         obs.rrttl,
+                         1,
+                         obs.time.sec,
+                         obs.time.sec,
+                         dedupe_type::insertion,
+                         obs.response_ip,
                          obs.bailiwick};
     auto put = [&](core::out_buffer& o) noexcept {
         for (auto rd : obs.rdata) {
@@ -152,15 +158,15 @@ record build_insertion_from_key(byte_span out, byte_view key, std::uint32_t rrtt
     if (dedup::parse_key(key, k) != dedup::key_error::ok) {
         return record{record_error::bad_key, {}, {}};
     }
-    dedupe_parts const d{k.rrname, k.rrtype,  k.rrclass,  rrttl,       1,
-                         time.sec, time.sec,  dedupe_type::insertion, response_ip,
-                         k.bailiwick};
+    dedupe_parts const d{k.rrname,    k.rrtype,   k.rrclass, rrttl,
+                         1,           time.sec,   time.sec,  dedupe_type::insertion,
+                         response_ip, k.bailiwick};
     return write_dedupe(out, d, key_rdata_writer{k.rdata_block}, time, source);
 }
 
-record build_expiration(byte_span out, byte_view key, std::uint64_t count,
-                        std::uint32_t time_first, std::uint32_t time_last, std::uint32_t rrttl,
-                        record_time now, std::optional<std::uint32_t> source) noexcept
+record build_expiration(byte_span out, byte_view key, std::uint64_t count, std::uint32_t time_first,
+                        std::uint32_t time_last, std::uint32_t rrttl, record_time now,
+                        std::optional<std::uint32_t> source) noexcept
 {
     dedup::key_fields k;
     if (dedup::parse_key(key, k) != dedup::key_error::ok) {
@@ -168,9 +174,9 @@ record build_expiration(byte_span out, byte_view key, std::uint64_t count,
     }
     auto const c = static_cast<std::uint32_t>(
         std::min<std::uint64_t>(count, std::numeric_limits<std::uint32_t>::max()));
-    dedupe_parts const d{k.rrname,   k.rrtype,  k.rrclass, rrttl,       c,
-                         time_first, time_last, dedupe_type::expiration, byte_view{},
-                         k.bailiwick};
+    dedupe_parts const d{k.rrname,    k.rrtype,   k.rrclass, rrttl,
+                         c,           time_first, time_last, dedupe_type::expiration,
+                         byte_view{}, k.bailiwick};
     return write_dedupe(out, d, key_rdata_writer{k.rdata_block}, now, source);
 }
 

@@ -33,10 +33,10 @@ enum class dedupe_type : std::int32_t { insertion = 0, expiration = 1 };
 
 enum class record_error : std::uint8_t {
     none = 0,
-    overflow,    // the caller's buffer is too small
-    bad_name,    // rrname or bailiwick empty or longer than 255 bytes
-    bad_address, // response_ip neither 4 nor 16 bytes
-    bad_key,     // a dedup key that does not parse
+    overflow,     // the caller's buffer is too small
+    bad_name,     // rrname or bailiwick empty or longer than 255 bytes
+    bad_address,  // response_ip neither 4 nor 16 bytes
+    bad_key,      // a dedup key that does not parse
     bad_hub_name, // heartbeat hub name empty or longer than max_hub_name
 };
 
@@ -61,11 +61,11 @@ struct record {
 
 // One RRset observation that was not cached before (dedup outcome `inserted`).
 struct rrset_observation {
-    byte_view rrname;    // uncompressed wire name, any case (lower-cased on output)
+    byte_view rrname; // uncompressed wire name, any case (lower-cased on output)
     std::uint16_t rrtype = 0;
     std::uint16_t rrclass = 0;
     std::uint32_t rrttl = 0;
-    byte_view bailiwick; // uncompressed wire name, any case (lower-cased on output)
+    byte_view bailiwick;   // uncompressed wire name, any case (lower-cased on output)
     byte_view response_ip; // 4 or 16 bytes
     // Canonical RDATA (RFC 4034 §6.2) in canonical sorted order without duplicates, as
     // dns::canonical_rdata_set() produces it; written as given.
@@ -88,9 +88,9 @@ record build_insertion_from_key(byte_span out, byte_view key, std::uint32_t rrtt
 // fields): count, time_first, time_last, rrttl, the RRset from the key, no response_ip.
 // Payload time = `now`, the time the entry left the cache. count saturates at 2^32 - 1
 // (the field is uint32 on the wire).
-record build_expiration(byte_span out, byte_view key, std::uint64_t count,
-                        std::uint32_t time_first, std::uint32_t time_last, std::uint32_t rrttl,
-                        record_time now, std::optional<std::uint32_t> source) noexcept;
+record build_expiration(byte_span out, byte_view key, std::uint64_t count, std::uint32_t time_first,
+                        std::uint32_t time_last, std::uint32_t rrttl, record_time now,
+                        std::optional<std::uint32_t> source) noexcept;
 
 // base/encode heartbeat (ch255): type JSON, payload `{"heartbeat":<n>,"hub":"<hub>"}`.
 // The hub name is escaped as JSON requires (", \ and control bytes).

@@ -71,7 +71,8 @@ std::vector<input_payload> random_payloads(std::mt19937_64& rng, std::size_t n, 
         p.vendor.resize(size);
         bool const text = rng() & 1;
         for (auto& b : p.vendor) {
-            b = text ? static_cast<std::uint8_t>('a' + rng() % 4) : static_cast<std::uint8_t>(rng());
+            b = text ? static_cast<std::uint8_t>('a' + rng() % 4)
+                     : static_cast<std::uint8_t>(rng());
         }
         v.push_back(std::move(p));
     }
@@ -135,8 +136,7 @@ TEST_CASE("emitter output decodes intact at 512/1280/8192, zlib off and on", "[e
     }
 }
 
-TEST_CASE("zlib: an oversize payload that compresses to fit leaves as one 0x01 datagram",
-          "[emit]")
+TEST_CASE("zlib: an oversize payload that compresses to fit leaves as one 0x01 datagram", "[emit]")
 {
     collecting_sink sink;
     emitter_config cfg;
@@ -254,8 +254,7 @@ TEST_CASE("drops: too large payloads and a refusing sink are counted", "[emit]")
     CHECK(em.add(big.h, core::byte_view{big.vendor}, 0) == channel_emitter::add_result::dropped);
     CHECK(em.counters().get(emit_counter::dropped_too_large) == 1);
     big.vendor.resize(4096);
-    CHECK(em.add(big.h, core::byte_view{big.vendor}, 0) ==
-          channel_emitter::add_result::sent_alone);
+    CHECK(em.add(big.h, core::byte_view{big.vendor}, 0) == channel_emitter::add_result::sent_alone);
 
     sink.refuse = true;
     input_payload p{{2, 1, 1, 2, {}, {}, {}}, bytes(10, 3)};
@@ -341,9 +340,9 @@ TEST_CASE("frame_buffer_sink frames parse with correct VLAN, ports and checksums
 TEST_CASE("the 55 golden stream payloads at 1280 decode to nmsg-udp-8430.jsonl", "[emit]")
 {
     std::vector<bytes> in;
-    for (auto const* f : {"nmsg/dnsqr.nmsg", "nmsg/dnsdedupe-insertion.nmsg",
-                          "nmsg/dnsdedupe-expiration.nmsg", "nmsg/newdomain.nmsg",
-                          "nmsg/dnsnx.nmsg"}) {
+    for (auto const* f :
+         {"nmsg/dnsqr.nmsg", "nmsg/dnsdedupe-insertion.nmsg", "nmsg/dnsdedupe-expiration.nmsg",
+          "nmsg/newdomain.nmsg", "nmsg/dnsnx.nmsg"}) {
         auto const file = test::read_file(test::testdata(f));
         auto const ps = test::file_payloads(file);
         in.insert(in.end(), ps.begin(), ps.end());

@@ -63,8 +63,8 @@ inline std::vector<bytes> file_payloads(const bytes& file)
 
 inline nmsg::payload_header header_of(const nmsg::payload_view& p)
 {
-    return {p.vid(), p.msgtype(), p.time_sec(), p.time_nsec(), p.source(), p.operator_id(),
-            p.group()};
+    return {p.vid(),    p.msgtype(),     p.time_sec(), p.time_nsec(),
+            p.source(), p.operator_id(), p.group()};
 }
 
 // Collects every datagram an emitter hands over; can refuse on request.

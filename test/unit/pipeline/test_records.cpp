@@ -154,8 +154,7 @@ TEST_CASE("EXPIRATION records from a real dedup table flush rebuild dnsdedupe-ex
             std::uint32_t const ttl = *d.rrttl();
             dedup::outcome res{};
             auto no_evict = [](const dedup::expired_entry&) { FAIL("unexpected eviction"); };
-            t.lookup_or_insert_burst({&kv, 1}, {&h, 1}, {&when, 1}, {&ttl, 1}, {&res, 1},
-                                     no_evict);
+            t.lookup_or_insert_burst({&kv, 1}, {&h, 1}, {&when, 1}, {&ttl, 1}, {&res, 1}, no_evict);
             REQUIRE(res == (i == 0 ? dedup::outcome::inserted : dedup::outcome::duplicate));
             ++observations;
         }
@@ -168,9 +167,9 @@ TEST_CASE("EXPIRATION records from a real dedup table flush rebuild dnsdedupe-ex
         REQUIRE(golden_by_key.count(key) == 1);
         auto const& h = header_by_key[key];
         bytes buf(4096);
-        record const r = build_expiration(
-            buf, e.key, e.count, e.time_first, e.time_last, e.rrttl,
-            {static_cast<std::uint32_t>(h.time_sec), h.time_nsec}, h.source);
+        record const r =
+            build_expiration(buf, e.key, e.count, e.time_first, e.time_last, e.rrttl,
+                             {static_cast<std::uint32_t>(h.time_sec), h.time_nsec}, h.source);
         REQUIRE(r.ok());
         CHECK(payload_bytes(r) == golden_by_key[key]);
         expired_count += e.count;
@@ -189,9 +188,9 @@ TEST_CASE("heartbeat records reproduce heartbeat-encode.nmsg", "[records][heartb
     for (std::size_t i = 0; i < payloads.size(); ++i) {
         nmsg::payload_view const p(payloads[i]);
         bytes buf(heartbeat_buffer_size);
-        record const r = build_heartbeat(
-            buf, i, "siehub-1", {static_cast<std::uint32_t>(p.time_sec()), p.time_nsec()},
-            p.source());
+        record const r =
+            build_heartbeat(buf, i, "siehub-1",
+                            {static_cast<std::uint32_t>(p.time_sec()), p.time_nsec()}, p.source());
         REQUIRE(r.ok());
         CHECK(payload_bytes(r) == payloads[i]);
     }
