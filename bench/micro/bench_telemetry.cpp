@@ -65,16 +65,29 @@ int main()
                          reconcile_when::always, ""});
     }
     auto const eqs = parse_equations(infos);
-    live_line line({"stage0.reason_0", "stage9.reason_1", "stage0.reason_2", "stage9.reason_3",
-                    "stage3.reason_0", {"stage4.*", "stage5.*"}, 3});
+    live_line line({"stage0.reason_0",
+                    "stage9.reason_1",
+                    "stage0.reason_2",
+                    "stage9.reason_3",
+                    "stage3.reason_0",
+                    {"stage4.*", "stage5.*"},
+                    3});
 
     std::printf("registry: %zu counters, %zu blocks\n", reg.counter_count(), reg.block_count());
-    print(measure("registry::take (snapshot, all groups)", [&] { keep(reg.take()); }, 100));
+    print(measure(
+        "registry::take (snapshot, all groups)", [&] { keep(reg.take()); }, 100));
     auto const s = reg.take();
-    print(measure("check_all, 10 glob equations", [&] { keep(check_all(eqs, s, true)); }, 100));
+    print(measure(
+        "check_all, 10 glob equations", [&] { keep(check_all(eqs, s, true)); }, 100));
     auto const vs = check_all(eqs, s, true);
-    print(measure("render_stats_json", [&] { keep(render_stats_json(s, vs, {1.0, true})); }, 20));
-    print(measure("live_line::format", [&] { keep(line.format(s, 1.0, 1.0)); }, 100));
+    print(measure(
+        "render_stats_json",
+        [&] {
+            keep(render_stats_json(s, vs, {1.0, true}));
+        },
+        20));
+    print(measure(
+        "live_line::format", [&] { keep(line.format(s, 1.0, 1.0)); }, 100));
     std::printf("stats JSON size: %zu bytes\n", render_stats_json(s, vs, {1.0, true}).size());
     return 0;
 }

@@ -28,8 +28,7 @@ struct counter_info {
 template <class Enum>
 inline constexpr std::size_t counter_count = static_cast<std::size_t>(Enum::count_);
 
-template <class Enum>
-struct alignas(64) counter_block {
+template <class Enum> struct alignas(64) counter_block {
     std::array<std::uint64_t, counter_count<Enum>> v{};
 
     void add(Enum c, std::uint64_t n = 1) noexcept { v[static_cast<std::size_t>(c)] += n; }

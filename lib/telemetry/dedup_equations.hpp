@@ -17,8 +17,7 @@ inline constexpr std::array<equation_info, 2> dedup_equations{{
      reconcile_when::after_flush,
      "every entry created on first sight leaves the table exactly once, by one reason"},
     {"dedup.observations_conserved",
-     "dedup.expired_observations = dedup.inserted + dedup.suppressed",
-     reconcile_when::after_flush,
+     "dedup.expired_observations = dedup.inserted + dedup.suppressed", reconcile_when::after_flush,
      "every cached observation is reported in exactly one EXPIRATION count"},
 }};
 

@@ -117,8 +117,7 @@ int cmd_worker(const char*, const char* params, rte_tel_data* d)
     std::uint32_t id = 0;
     if (w == "control") {
         id = block_scope::control_worker;
-    }
-    else if (!parse_u32(w, id)) {
+    } else if (!parse_u32(w, id)) {
         return -EINVAL;
     }
     auto const s = g_pub->reg->take();
@@ -169,11 +168,9 @@ void add_signed(rte_tel_data* d, const std::string& key, std::int64_t v)
     // 22.11 dicts hold int (32-bit) or u64; a negative value past int goes as text.
     if (v >= std::numeric_limits<int>::min() && v <= std::numeric_limits<int>::max()) {
         rte_tel_data_add_dict_int(d, key.c_str(), static_cast<int>(v));
-    }
-    else if (v >= 0) {
+    } else if (v >= 0) {
         rte_tel_data_add_dict_u64(d, key.c_str(), static_cast<std::uint64_t>(v));
-    }
-    else {
+    } else {
         rte_tel_data_add_dict_string(d, key.c_str(), std::to_string(v).c_str());
     }
 }
@@ -221,8 +218,7 @@ std::string telemetry_key(std::string_view name)
                         (c >= '0' && c <= '9') || c == '_' || c == '/';
         if (c == '.') {
             c = '/';
-        }
-        else if (!ok) {
+        } else if (!ok) {
             c = '_';
         }
     }

@@ -15,8 +15,8 @@ std::vector<equation_term> parse_or_throw(const char* what, const std::string& t
     std::vector<equation_term> t;
     std::size_t at = 0;
     if (auto e = parse_terms(text, t, at); e != equation_error::none) {
-        throw std::invalid_argument(std::string("live stats: ") + what + " '" + text + "': " +
-                                    to_string(e) + " at offset " + std::to_string(at));
+        throw std::invalid_argument(std::string("live stats: ") + what + " '" + text +
+                                    "': " + to_string(e) + " at offset " + std::to_string(at));
     }
     return t;
 }
@@ -38,14 +38,11 @@ std::string human_count(double v)
     }
     if (k == 0) {
         std::snprintf(buf, sizeof buf, "%.0f", v);
-    }
-    else if (v >= 99.95) {
+    } else if (v >= 99.95) {
         std::snprintf(buf, sizeof buf, "%.0f%s", v, suffix[k]);
-    }
-    else if (v >= 9.995) {
+    } else if (v >= 9.995) {
         std::snprintf(buf, sizeof buf, "%.1f%s", v, suffix[k]);
-    }
-    else {
+    } else {
         std::snprintf(buf, sizeof buf, "%.2f%s", v, suffix[k]);
     }
     return buf;
@@ -77,8 +74,9 @@ std::string live_line::format(const snapshot& s, double interval_s, double uptim
     if (prev_totals_.size() != s.totals.values.size()) {
         prev_totals_.assign(s.totals.values.size(), 0);
     }
-    std::string out = "siehub " + std::to_string(static_cast<long long>(std::floor(
-                                      uptime_s < 0 ? 0 : uptime_s))) + "s";
+    std::string out =
+        "siehub " +
+        std::to_string(static_cast<long long>(std::floor(uptime_s < 0 ? 0 : uptime_s))) + "s";
     auto per_s = [](double r) { return human_count(r) + "/s"; };
     out += " | frames in " + per_s(rate(frames_in_, s, interval_s));
     out += " out " + per_s(rate(frames_out_, s, interval_s));
@@ -94,10 +92,9 @@ std::string live_line::format(const snapshot& s, double interval_s, double uptim
     std::vector<reason> reasons;
     std::uint64_t total_delta = 0;
     for (std::size_t i = 0; i < s.names.size(); ++i) {
-        bool const is_drop = std::any_of(cfg_.drops.begin(), cfg_.drops.end(),
-                                         [&](const std::string& g) {
-                                             return glob_match(g, s.names[i]);
-                                         });
+        bool const is_drop =
+            std::any_of(cfg_.drops.begin(), cfg_.drops.end(),
+                        [&](const std::string& g) { return glob_match(g, s.names[i]); });
         std::uint64_t const now = s.totals.values[i];
         std::uint64_t const delta = now >= prev_totals_[i] ? now - prev_totals_[i] : 0;
         prev_totals_[i] = now;

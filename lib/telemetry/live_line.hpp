@@ -21,11 +21,11 @@
 namespace siehub::telemetry {
 
 struct live_config {
-    std::string frames_in;      // e.g. "ingest.frames"
-    std::string frames_out;     // e.g. "emit.frames"
-    std::string payloads_in;    // e.g. "ingest.payloads"
-    std::string payloads_out;   // e.g. "emit.payloads"
-    std::string suppressed;     // e.g. "dedup.suppressed"
+    std::string frames_in;          // e.g. "ingest.frames"
+    std::string frames_out;         // e.g. "emit.frames"
+    std::string payloads_in;        // e.g. "ingest.payloads"
+    std::string payloads_out;       // e.g. "emit.payloads"
+    std::string suppressed;         // e.g. "dedup.suppressed"
     std::vector<std::string> drops; // globs, e.g. {"verify.drop_*", "ingest.drop_*"}
     std::size_t top_reasons = 3;
 };

@@ -77,13 +77,20 @@ equation_error parse_side(std::string_view expr, std::size_t from, std::size_t t
 const char* to_string(equation_error e) noexcept
 {
     switch (e) {
-    case equation_error::none: return "none";
-    case equation_error::empty: return "empty";
-    case equation_error::no_equals: return "no_equals";
-    case equation_error::two_equals: return "two_equals";
-    case equation_error::empty_side: return "empty_side";
-    case equation_error::missing_term: return "missing_term";
-    case equation_error::bad_char: return "bad_char";
+    case equation_error::none:
+        return "none";
+    case equation_error::empty:
+        return "empty";
+    case equation_error::no_equals:
+        return "no_equals";
+    case equation_error::two_equals:
+        return "two_equals";
+    case equation_error::empty_side:
+        return "empty_side";
+    case equation_error::missing_term:
+        return "missing_term";
+    case equation_error::bad_char:
+        return "bad_char";
     }
     return "unknown";
 }
@@ -91,8 +98,10 @@ const char* to_string(equation_error e) noexcept
 const char* to_string(reconcile_when w) noexcept
 {
     switch (w) {
-    case reconcile_when::always: return "always";
-    case reconcile_when::after_flush: return "after_flush";
+    case reconcile_when::always:
+        return "always";
+    case reconcile_when::after_flush:
+        return "after_flush";
     }
     return "unknown";
 }
@@ -157,10 +166,9 @@ std::vector<equation> parse_equations(std::span<const equation_info> infos)
     for (const auto& i : infos) {
         auto p = parse_equation(i);
         if (p.error != equation_error::none) {
-            throw std::invalid_argument("telemetry: equation '" + p.eq.name + "': " +
-                                        to_string(p.error) + " at offset " +
-                                        std::to_string(p.offset) + " in '" + p.eq.expression +
-                                        "'");
+            throw std::invalid_argument("telemetry: equation '" + p.eq.name +
+                                        "': " + to_string(p.error) + " at offset " +
+                                        std::to_string(p.offset) + " in '" + p.eq.expression + "'");
         }
         out.push_back(std::move(p.eq));
     }
@@ -202,8 +210,7 @@ verdict check(const equation& eq, const snapshot& s, bool run_finished)
     return v;
 }
 
-std::vector<verdict> check_all(std::span<const equation> eqs, const snapshot& s,
-                               bool run_finished)
+std::vector<verdict> check_all(std::span<const equation> eqs, const snapshot& s, bool run_finished)
 {
     std::vector<verdict> out;
     out.reserve(eqs.size());
@@ -236,11 +243,10 @@ std::string describe_failures(std::span<const verdict> vs)
             for (const auto& u : v.unmatched) {
                 out += " '" + u + "'";
             }
-        }
-        else {
+        } else {
             out += "lhs " + std::to_string(v.lhs) + " != rhs " + std::to_string(v.rhs) +
-                   " (difference " + (v.difference > 0 ? "+" : "") +
-                   std::to_string(v.difference) + ")";
+                   " (difference " + (v.difference > 0 ? "+" : "") + std::to_string(v.difference) +
+                   ")";
         }
         out += " [" + v.expression + "]\n";
     }

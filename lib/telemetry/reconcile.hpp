@@ -24,12 +24,12 @@ namespace siehub::telemetry {
 
 enum class equation_error : std::uint8_t {
     none = 0,
-    empty,          // nothing but blanks
-    no_equals,      // no `=`
-    two_equals,     // more than one `=`
-    empty_side,     // nothing on one side of `=`
-    missing_term,   // an operator with no term after it, or two terms with no operator
-    bad_char,       // a character that is not in a counter name, `*`, `+`, `-`, `=`, blank
+    empty,        // nothing but blanks
+    no_equals,    // no `=`
+    two_equals,   // more than one `=`
+    empty_side,   // nothing on one side of `=`
+    missing_term, // an operator with no term after it, or two terms with no operator
+    bad_char,     // a character that is not in a counter name, `*`, `+`, `-`, `=`, blank
 };
 
 [[nodiscard]] const char* to_string(equation_error e) noexcept;
@@ -70,11 +70,11 @@ struct verdict {
     std::string name;
     std::string expression;
     reconcile_when when = reconcile_when::always;
-    bool checked = false;  // false: an after_flush equation on a snapshot taken mid-run
-    bool ok = false;       // checked, every term matched, lhs == rhs
+    bool checked = false; // false: an after_flush equation on a snapshot taken mid-run
+    bool ok = false;      // checked, every term matched, lhs == rhs
     std::int64_t lhs = 0;
     std::int64_t rhs = 0;
-    std::int64_t difference = 0; // lhs - rhs
+    std::int64_t difference = 0;        // lhs - rhs
     std::vector<std::string> unmatched; // terms that matched no counter
 };
 

@@ -49,8 +49,7 @@ counter_group& group_for(std::vector<counter_group>& v, std::uint32_t id, const 
     if (it == v.end() || it->id != id) {
         std::string lbl = label.empty() ? std::to_string(id) : label;
         it = v.insert(it, empty_group(id, std::move(lbl), n_counters, n_tables));
-    }
-    else if (it->label == std::to_string(id) && !label.empty()) {
+    } else if (it->label == std::to_string(id) && !label.empty()) {
         it->label = label;
     }
     return *it;
@@ -69,16 +68,13 @@ bool glob_match(std::string_view glob, std::string_view name) noexcept
         if (g < glob.size() && glob[g] == '*') {
             star = g++;
             mark = n;
-        }
-        else if (g < glob.size() && glob[g] == name[n]) {
+        } else if (g < glob.size() && glob[g] == name[n]) {
             ++g;
             ++n;
-        }
-        else if (star != std::string_view::npos) {
+        } else if (star != std::string_view::npos) {
             g = star + 1;
             n = ++mark;
-        }
-        else {
+        } else {
             return false;
         }
     }
@@ -131,8 +127,8 @@ std::uint32_t registry::add_table_impl(std::span<const counter_info> table)
         }
     }
     auto const id = static_cast<std::uint32_t>(tables_.size());
-    tables_.push_back({static_cast<std::uint32_t>(names_.size()),
-                       static_cast<std::uint32_t>(table.size())});
+    tables_.push_back(
+        {static_cast<std::uint32_t>(names_.size()), static_cast<std::uint32_t>(table.size())});
     for (const auto& c : table) {
         index_.emplace(c.name, names_.size());
         names_.emplace_back(c.name);
@@ -166,16 +162,14 @@ snapshot registry::take() const
 
     for (const auto& b : blocks_) {
         const auto& t = tables_[b.table];
-        counter_group& w = group_for(s.workers, b.scope.worker,
-                                     b.scope.worker == block_scope::control_worker
-                                         ? std::string("control")
-                                         : std::string(),
-                                     nc, nt);
+        counter_group& w = group_for(
+            s.workers, b.scope.worker,
+            b.scope.worker == block_scope::control_worker ? std::string("control") : std::string(),
+            nc, nt);
         counter_group* extra = nullptr;
         if (b.scope.scope == block_scope::kind::port) {
             extra = &group_for(s.ports, b.scope.id, b.scope.label, nc, nt);
-        }
-        else if (b.scope.scope == block_scope::kind::channel) {
+        } else if (b.scope.scope == block_scope::kind::channel) {
             extra = &group_for(s.channels, b.scope.id, b.scope.label, nc, nt);
         }
         s.totals.has_table[b.table] = true;
@@ -187,8 +181,8 @@ snapshot registry::take() const
             // The worker writes with plain stores; atomic_ref needs a non-const object, and
             // a relaxed load never writes, so dropping const here is sound.
             auto* p = const_cast<std::uint64_t*>(b.values + i);
-            std::uint64_t const v = std::atomic_ref<std::uint64_t>(*p).load(
-                std::memory_order_relaxed);
+            std::uint64_t const v =
+                std::atomic_ref<std::uint64_t>(*p).load(std::memory_order_relaxed);
             std::size_t const k = t.first + i;
             s.totals.values[k] += v;
             w.values[k] += v;

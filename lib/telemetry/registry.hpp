@@ -40,8 +40,8 @@ struct block_scope {
 
     kind scope = kind::worker;
     std::uint32_t worker = 0;
-    std::uint32_t id = 0;    // port id or channel number
-    std::string label;       // "net_pcap0", "ch204"; empty: the id in decimal
+    std::uint32_t id = 0; // port id or channel number
+    std::string label;    // "net_pcap0", "ch204"; empty: the id in decimal
 
     static block_scope on_worker(std::uint32_t w) { return {kind::worker, w, 0, {}}; }
     static block_scope port(std::uint32_t w, std::uint32_t port_id, std::string lbl = {})
@@ -57,9 +57,14 @@ struct block_scope {
 // Any table entry with `name` and `description` C strings: telemetry::counter_info and the
 // stage-local copies of it (dedup::counter_info) alike.
 template <class Info>
-concept counter_info_like = requires(const Info& i) {
-    { i.name } -> std::convertible_to<const char*>;
-    { i.description } -> std::convertible_to<const char*>;
+concept counter_info_like = requires(const Info& i)
+{
+    {
+        i.name
+        } -> std::convertible_to<const char*>;
+    {
+        i.description
+        } -> std::convertible_to<const char*>;
 };
 
 // Sums over one group of blocks (all blocks, one worker's, one port's, one channel's).
@@ -108,8 +113,7 @@ public:
     // Registers a stage's table and returns its table id. Throws std::invalid_argument when a
     // name is not `stage.reason` (lowercase, digits, `_`) or is already registered: a clash
     // would make totals and equations ambiguous.
-    template <counter_info_like Info>
-    std::uint32_t add_table(std::span<const Info> table)
+    template <counter_info_like Info> std::uint32_t add_table(std::span<const Info> table)
     {
         std::vector<counter_info> conv;
         conv.reserve(table.size());

@@ -93,19 +93,15 @@ void append_json_string(std::string& out, std::string_view text)
         if (c == '"' || c == '\\') {
             out += '\\';
             out += c;
-        }
-        else if (c == '\n') {
+        } else if (c == '\n') {
             out += "\\n";
-        }
-        else if (c == '\t') {
+        } else if (c == '\t') {
             out += "\\t";
-        }
-        else if (u < 0x20) {
+        } else if (u < 0x20) {
             out += "\\u00";
             out += hex[u >> 4];
             out += hex[u & 15];
-        }
-        else {
+        } else {
             out += c;
         }
     }

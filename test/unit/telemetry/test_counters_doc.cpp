@@ -58,9 +58,8 @@ TEST_CASE("docs/counters.md lists the compiled dedup counters and equations")
         CHECK(doc.find(row) != std::string::npos);
     }
     for (auto const& e : telemetry::dedup_equations) {
-        auto const row = "| `" + std::string(e.name) + "` | " +
-                         telemetry::to_string(e.when) + " | `" + cell(e.expression) + "` | " +
-                         cell(e.description) + " |";
+        auto const row = "| `" + std::string(e.name) + "` | " + telemetry::to_string(e.when) +
+                         " | `" + cell(e.expression) + "` | " + cell(e.description) + " |";
         INFO(row);
         CHECK(doc.find(row) != std::string::npos);
     }

@@ -118,8 +118,9 @@ TEST_CASE("/siehub commands over the telemetry socket")
     c221.add(ch_counter::payloads, 2);
 
     auto const eqs = parse_equations(std::array<equation_info, 2>{{
-        {"t.balanced", "emit.payloads = dedup.inserted + dedup.flush + emit.payloads - "
-                       "dedup.inserted",
+        {"t.balanced",
+         "emit.payloads = dedup.inserted + dedup.flush + emit.payloads - "
+         "dedup.inserted",
          reconcile_when::always, "holds"},
         {"t.open", "dedup.inserted = emit.payloads", reconcile_when::always, "open"},
     }});

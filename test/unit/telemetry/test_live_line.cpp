@@ -52,8 +52,13 @@ TEST_CASE("live line rates and top drop reasons")
     r.add_block(dr, block_scope::on_worker(0), v.v.data());
     r.add_block(dd, block_scope::on_worker(0), x.v.data());
 
-    live_line line({"ingest.frames", "emit.frames", "ingest.payloads", "emit.payloads",
-                    "dedup.suppressed", {"verify.*"}, 2});
+    live_line line({"ingest.frames",
+                    "emit.frames",
+                    "ingest.payloads",
+                    "emit.payloads",
+                    "dedup.suppressed",
+                    {"verify.*"},
+                    2});
     // verify.accepted matches the glob too but stays 0: a reason shows only when it grew.
     b.add(c::frames, 2000);
     b.add(c::payloads, 40'000);

@@ -93,11 +93,10 @@ TEST_CASE("verdicts: pass, fail by how much, unmatched terms, after_flush")
     ob.add(out_counter::tc, 5);
 
     auto const eqs = parse_equations(std::array<equation_info, 4>{{
-        {"a.globs", "ingest.payloads = verify.relayed + verify.drop_*", reconcile_when::always,
-         ""},
+        {"a.globs", "ingest.payloads = verify.relayed + verify.drop_*", reconcile_when::always, ""},
         {"a.minus", "ingest.payloads = verify.* - verify.tc", reconcile_when::always, ""},
-        {"a.typo", "ingest.payloads = verify.relayed + verify.dropped_*",
-         reconcile_when::always, ""},
+        {"a.typo", "ingest.payloads = verify.relayed + verify.dropped_*", reconcile_when::always,
+         ""},
         {"a.final", "ingest.payloads = verify.relayed", reconcile_when::after_flush, ""},
     }});
     auto vs = check_all(eqs, r.take(), false);

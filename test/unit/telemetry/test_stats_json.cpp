@@ -17,8 +17,8 @@ using namespace siehub::telemetry;
 
 namespace {
 enum class a_counter : std::uint8_t { zeta, alpha, count_ };
-inline constexpr std::array<counter_info, 2> a_table{{{"stage_a.zeta", "z"},
-                                                      {"stage_a.alpha", "a"}}};
+inline constexpr std::array<counter_info, 2> a_table{
+    {{"stage_a.zeta", "z"}, {"stage_a.alpha", "a"}}};
 enum class e_counter : std::uint8_t { payloads, count_ };
 inline constexpr std::array<counter_info, 1> e_table{{{"emit.payloads", "p"}}};
 
@@ -74,9 +74,9 @@ TEST_CASE("stats JSON content and key order")
     json::document d;
     REQUIRE(d.parse(text) == json::read_error::none);
     auto const& root = d.root();
-    CHECK(keys_of(d, root) == std::vector<std::string>{"format", "duration_s", "finished",
-                                                        "totals", "workers", "ports",
-                                                        "channels", "reconciliation"});
+    CHECK(keys_of(d, root) == std::vector<std::string>{"format", "duration_s", "finished", "totals",
+                                                       "workers", "ports", "channels",
+                                                       "reconciliation"});
     CHECK(d.str(get(d, root, "format")) == "siehub-stats-1");
     CHECK(get(d, root, "duration_s").real == Approx(2.5));
     CHECK(get(d, root, "finished").boolean);
@@ -137,8 +137,8 @@ TEST_CASE("strings are escaped")
 
 TEST_CASE("stats file is replaced atomically and errors are reported")
 {
-    auto const dir = std::filesystem::temp_directory_path() /
-                     ("siehub-stats-" + std::to_string(::getpid()));
+    auto const dir =
+        std::filesystem::temp_directory_path() / ("siehub-stats-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     auto const path = dir / "stats.json";
     write_file_atomic(path.string(), "old\n");
