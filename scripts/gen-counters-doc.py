@@ -261,8 +261,9 @@ def render(tables):
     w(f"{n_counters} counters in {len(counters)} tables.")
     w("")
     for t in counters:
-        stage = t["entries"][0]["name"].split(".")[0]
-        w(f"## {stage}")
+        # A table may span several stages (the runtime's covers rx, nmsg, ingest...).
+        stages = list(dict.fromkeys(e["name"].split(".")[0] for e in t["entries"]))
+        w(f"## {', '.join(stages)}")
         w("")
         w(f"Declared in `{t['file']}` (`{t['symbol']}`).")
         w("")
