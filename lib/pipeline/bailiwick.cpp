@@ -38,12 +38,18 @@ int suffix_offset(const bailiwick_verdict& v, byte_view owner) noexcept
 const char* to_string(bailiwick_config_error e) noexcept
 {
     switch (e) {
-    case bailiwick_config_error::ok: return "ok";
-    case bailiwick_config_error::zero_zones: return "zero_zones";
-    case bailiwick_config_error::too_many_zones: return "too_many_zones";
-    case bailiwick_config_error::zero_addrs: return "zero_addrs";
-    case bailiwick_config_error::too_many_addrs: return "too_many_addrs";
-    case bailiwick_config_error::zero_ttl: return "zero_ttl";
+    case bailiwick_config_error::ok:
+        return "ok";
+    case bailiwick_config_error::zero_zones:
+        return "zero_zones";
+    case bailiwick_config_error::too_many_zones:
+        return "too_many_zones";
+    case bailiwick_config_error::zero_addrs:
+        return "zero_addrs";
+    case bailiwick_config_error::too_many_addrs:
+        return "too_many_addrs";
+    case bailiwick_config_error::zero_ttl:
+        return "zero_ttl";
     }
     return "unknown";
 }
@@ -72,11 +78,16 @@ bailiwick_config_error validate(const bailiwick_config& c) noexcept
 const char* to_string(static_zone_error e) noexcept
 {
     switch (e) {
-    case static_zone_error::ok: return "ok";
-    case static_zone_error::bad_name: return "bad_name";
-    case static_zone_error::bad_address: return "bad_address";
-    case static_zone_error::table_full: return "table_full";
-    case static_zone_error::zone_full: return "zone_full";
+    case static_zone_error::ok:
+        return "ok";
+    case static_zone_error::bad_name:
+        return "bad_name";
+    case static_zone_error::bad_address:
+        return "bad_address";
+    case static_zone_error::table_full:
+        return "table_full";
+    case static_zone_error::zone_full:
+        return "zone_full";
     }
     return "unknown";
 }
@@ -84,10 +95,14 @@ const char* to_string(static_zone_error e) noexcept
 const char* to_string(bailiwick_source s) noexcept
 {
     switch (s) {
-    case bailiwick_source::unverifiable: return "unverifiable";
-    case bailiwick_source::table: return "table";
-    case bailiwick_source::soa: return "soa";
-    case bailiwick_source::ns: return "ns";
+    case bailiwick_source::unverifiable:
+        return "unverifiable";
+    case bailiwick_source::table:
+        return "table";
+    case bailiwick_source::soa:
+        return "soa";
+    case bailiwick_source::ns:
+        return "ns";
     }
     return "unknown";
 }
@@ -360,8 +375,7 @@ bool bailiwick_checker::knows(byte_view zone_name, byte_view addr,
 
 // --- step 2 -------------------------------------------------------------------------------------
 
-bailiwick_source bailiwick_checker::bailiwick_for(const dns::message& m,
-                                                  const dns::rrset_table& t,
+bailiwick_source bailiwick_checker::bailiwick_for(const dns::message& m, const dns::rrset_table& t,
                                                   byte_view response_ip, bailiwick_seconds now,
                                                   bailiwick_verdict& out) noexcept
 {

@@ -51,8 +51,7 @@ enum class bailiwick_counter : std::uint8_t {
     count_
 };
 
-inline constexpr std::array<telemetry::counter_info,
-                            telemetry::counter_count<bailiwick_counter>>
+inline constexpr std::array<telemetry::counter_info, telemetry::counter_count<bailiwick_counter>>
     bailiwick_counter_table{{
         {"bailiwick.resolved_by_table",
          "responses whose bailiwick came from the delegation table (server known for the zone)"},
@@ -79,7 +78,8 @@ inline constexpr std::array<telemetry::counter_info,
         {"bailiwick.learn_static_kept",
          "referral NS RRsets for a root/static zone, ignored (configured data wins)"},
         {"bailiwick.evicted_zones", "learned delegations evicted (LRU) because the table was full"},
-        {"bailiwick.expired_zones", "learned delegations removed because every address's TTL ran out"},
+        {"bailiwick.expired_zones",
+         "learned delegations removed because every address's TTL ran out"},
         {"bailiwick.replaced_addresses",
          "addresses dropped from a full per-zone set to make room (soonest-expiring first)"},
     }};
@@ -99,11 +99,11 @@ struct bailiwick_config {
 
 enum class bailiwick_config_error : std::uint8_t {
     ok,
-    zero_zones,      // max_zones == 0
-    too_many_zones,  // max_zones > 1 << 24
-    zero_addrs,      // max_addrs_per_zone == 0
-    too_many_addrs,  // max_addrs_per_zone > 64
-    zero_ttl,        // max_ttl == 0
+    zero_zones,     // max_zones == 0
+    too_many_zones, // max_zones > 1 << 24
+    zero_addrs,     // max_addrs_per_zone == 0
+    too_many_addrs, // max_addrs_per_zone > 64
+    zero_ttl,       // max_ttl == 0
 };
 
 const char* to_string(bailiwick_config_error e) noexcept;
@@ -162,8 +162,8 @@ public:
     // Step 3 for every RRset of t: keep[i] is true when t.sets()[i] is in bailiwick (all false
     // when v is unverifiable). keep.size() must be >= t.sets().size(). Returns the number kept
     // and counts in/out RRsets (nothing is counted for an unverifiable verdict).
-    std::size_t select(const dns::message& m, const dns::rrset_table& t,
-                       const bailiwick_verdict& v, std::span<bool> keep) noexcept;
+    std::size_t select(const dns::message& m, const dns::rrset_table& t, const bailiwick_verdict& v,
+                       std::span<bool> keep) noexcept;
 
     // Step 4: learns the referral NS RRsets of m (below B, on Q's path) with their
     // in-bailiwick glue. Only a bailiwick that came from the table is trusted to teach it.
@@ -199,9 +199,9 @@ private:
 
     struct zone {
         std::uint64_t hash;
-        std::uint32_t chain_next; // next zone in the same bucket
-        std::uint32_t lru_prev;   // towards most recent
-        std::uint32_t lru_next;   // towards least recent
+        std::uint32_t chain_next;  // next zone in the same bucket
+        std::uint32_t lru_prev;    // towards most recent
+        std::uint32_t lru_next;    // towards least recent
         bailiwick_seconds expires; // latest address expiry
         std::uint8_t name_len;
         std::uint8_t n_addrs;

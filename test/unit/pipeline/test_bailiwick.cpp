@@ -154,27 +154,22 @@ constexpr std::uint16_t id_referral = 57679; // host.sub.example.com A
 // root -> com -> example.com, as a resolver's referrals would teach it.
 void warm_example_com(bailiwick_checker& c, bailiwick_seconds now, bool expect_learned = true)
 {
-    response root(build("www.example.com.", dns::rrtype::a, flag_qr,
-                        {{dns::section::authority, "com.", dns::rrtype::ns, 172800,
-                          "a.gtld-servers.net."},
-                         {dns::section::additional, "a.gtld-servers.net.", dns::rrtype::a, 172800,
-                          "192.5.6.30"}}));
+    response root(build(
+        "www.example.com.", dns::rrtype::a, flag_qr,
+        {{dns::section::authority, "com.", dns::rrtype::ns, 172800, "a.gtld-servers.net."},
+         {dns::section::additional, "a.gtld-servers.net.", dns::rrtype::a, 172800, "192.5.6.30"}}));
     auto o = run(c, root, ip("198.41.0.4"), now);
     REQUIRE(o.source == bailiwick_source::table);
     REQUIRE(o.bailiwick == ".");
     REQUIRE(c.knows(wire("com."), ip("192.5.6.30"), now));
 
-    response com(build("www.example.com.", dns::rrtype::a, flag_qr,
-                       {{dns::section::authority, "example.com.", dns::rrtype::ns, 172800,
-                         "ns1.example.com."},
-                        {dns::section::authority, "example.com.", dns::rrtype::ns, 172800,
-                         "ns2.example.com."},
-                        {dns::section::additional, "ns1.example.com.", dns::rrtype::a, 172800,
-                         "192.0.2.53"},
-                        {dns::section::additional, "ns1.example.com.", dns::rrtype::aaaa, 172800,
-                         "2001:db8::53"},
-                        {dns::section::additional, "ns2.example.com.", dns::rrtype::a, 172800,
-                         "198.51.100.53"}}));
+    response com(build(
+        "www.example.com.", dns::rrtype::a, flag_qr,
+        {{dns::section::authority, "example.com.", dns::rrtype::ns, 172800, "ns1.example.com."},
+         {dns::section::authority, "example.com.", dns::rrtype::ns, 172800, "ns2.example.com."},
+         {dns::section::additional, "ns1.example.com.", dns::rrtype::a, 172800, "192.0.2.53"},
+         {dns::section::additional, "ns1.example.com.", dns::rrtype::aaaa, 172800, "2001:db8::53"},
+         {dns::section::additional, "ns2.example.com.", dns::rrtype::a, 172800, "198.51.100.53"}}));
     o = run(c, com, ip("192.5.6.30"), now);
     REQUIRE(o.source == bailiwick_source::table);
     REQUIRE(o.bailiwick == "com.");
@@ -228,16 +223,16 @@ TEST_CASE("dns.pcap on a cold table: SOA and NS evidence", "[bailiwick][pcap]")
     };
     using bs = bailiwick_source;
     std::vector<want> const wants = {
-        {47100, bs::ns, "example.com."},  // www A: apex NS in authority
-        {32125, bs::ns, "example.com."},  // example.com NS: AA answer at the apex
-        {16253, bs::ns, "example.com."},  // example.com SOA: NS in authority comes first
-        {51678, bs::soa, "example.com."}, // NXDOMAIN: SOA in authority
-        {35473, bs::unverifiable, ""},    // SERVFAIL: no evidence at all
-        {24592, bs::soa, "example.com."}, // NODATA: SOA in authority
+        {47100, bs::ns, "example.com."},           // www A: apex NS in authority
+        {32125, bs::ns, "example.com."},           // example.com NS: AA answer at the apex
+        {16253, bs::ns, "example.com."},           // example.com SOA: NS in authority comes first
+        {51678, bs::soa, "example.com."},          // NXDOMAIN: SOA in authority
+        {35473, bs::unverifiable, ""},             // SERVFAIL: no evidence at all
+        {24592, bs::soa, "example.com."},          // NODATA: SOA in authority
         {id_referral, bs::ns, "sub.example.com."}, // cold referral: the NS owner (child)
-        {9540, bs::ns, "example.com."},   // IPv6 server
-        {47340, bs::unverifiable, ""},    // REFUSED www.example.org
-        {24346, bs::unverifiable, ""},    // TC=1: no records
+        {9540, bs::ns, "example.com."},            // IPv6 server
+        {47340, bs::unverifiable, ""},             // REFUSED www.example.org
+        {24346, bs::unverifiable, ""},             // TC=1: no records
     };
     for (auto const& w : wants) {
         INFO("id " << w.id);
@@ -268,14 +263,13 @@ TEST_CASE("dns.pcap, every response, cold: each source is counted once", "[baili
         run(c, r, p.server, t0);
         ++n;
     }
-    auto const total = get(c, bailiwick_counter::resolved_by_table) +
-                       get(c, bailiwick_counter::resolved_by_soa) +
-                       get(c, bailiwick_counter::resolved_by_ns) +
-                       get(c, bailiwick_counter::unverifiable);
+    auto const total =
+        get(c, bailiwick_counter::resolved_by_table) + get(c, bailiwick_counter::resolved_by_soa) +
+        get(c, bailiwick_counter::resolved_by_ns) + get(c, bailiwick_counter::unverifiable);
     CHECK(total == n);
     CHECK(get(c, bailiwick_counter::resolved_by_table) == 0);
     CHECK(get(c, bailiwick_counter::resolved_by_soa) == 2); // NXDOMAIN, NODATA
-    CHECK(get(c, bailiwick_counter::unverifiable) == 3); // SERVFAIL, REFUSED, TC=1
+    CHECK(get(c, bailiwick_counter::unverifiable) == 3);    // SERVFAIL, REFUSED, TC=1
 }
 
 TEST_CASE("sie.md example: referral for host.sub.example.com on a warm table", "[bailiwick][pcap]")
@@ -296,11 +290,11 @@ TEST_CASE("sie.md example: referral for host.sub.example.com on a warm table", "
     CHECK(c.knows(wire("sub.example.com."), ip("192.0.2.99"), t0 + 1));
 
     // The learned delegation is then used for the child's own server.
-    response child(build("host.sub.example.com.", dns::rrtype::a, flag_qr | flag_aa,
-                         {{dns::section::answer, "host.sub.example.com.", dns::rrtype::a, 300,
-                           "192.0.2.100"},
-                          {dns::section::authority, "sub.example.com.", dns::rrtype::ns, 3600,
-                           "ns.sub.example.com."}}));
+    response child(
+        build("host.sub.example.com.", dns::rrtype::a, flag_qr | flag_aa,
+              {{dns::section::answer, "host.sub.example.com.", dns::rrtype::a, 300, "192.0.2.100"},
+               {dns::section::authority, "sub.example.com.", dns::rrtype::ns, 3600,
+                "ns.sub.example.com."}}));
     auto const oc = run(c, child, ip("192.0.2.99"), t0 + 2);
     CHECK(oc.source == bailiwick_source::table);
     CHECK(oc.bailiwick == "sub.example.com.");
@@ -327,13 +321,11 @@ TEST_CASE("out-of-bailiwick RRsets are dropped", "[bailiwick]")
     bailiwick_checker c;
     warm_example_com(c, t0);
     auto const before = get(c, bailiwick_counter::out_of_bailiwick_rrsets);
-    response r(build("example.com.", dns::rrtype::mx, flag_qr | flag_aa,
-                     {{dns::section::answer, "example.com.", dns::rrtype::mx, 3600,
-                       "mail.example.com."},
-                      {dns::section::additional, "mail.example.com.", dns::rrtype::a, 3600,
-                       "192.0.2.25"},
-                      {dns::section::additional, "mx2.example.net.", dns::rrtype::a, 3600,
-                       "203.0.113.66"}}));
+    response r(build(
+        "example.com.", dns::rrtype::mx, flag_qr | flag_aa,
+        {{dns::section::answer, "example.com.", dns::rrtype::mx, 3600, "mail.example.com."},
+         {dns::section::additional, "mail.example.com.", dns::rrtype::a, 3600, "192.0.2.25"},
+         {dns::section::additional, "mx2.example.net.", dns::rrtype::a, 3600, "203.0.113.66"}}));
     auto const o = run(c, r, ip("192.0.2.53"), t0);
     CHECK(o.source == bailiwick_source::table);
     CHECK(o.bailiwick == "example.com.");
@@ -355,19 +347,19 @@ TEST_CASE("poisoning attempts", "[bailiwick]")
     bailiwick_checker c;
     warm_example_com(c, t0);
     // org is known too (a root referral), served by 199.19.56.1.
-    response orgref(build("www.example.org.", dns::rrtype::a, flag_qr,
-                          {{dns::section::authority, "org.", dns::rrtype::ns, 86400,
-                            "a0.org.afilias-nst.info."},
-                           {dns::section::additional, "a0.org.afilias-nst.info.", dns::rrtype::a,
-                            86400, "199.19.56.1"}}));
+    response orgref(build(
+        "www.example.org.", dns::rrtype::a, flag_qr,
+        {{dns::section::authority, "org.", dns::rrtype::ns, 86400, "a0.org.afilias-nst.info."},
+         {dns::section::additional, "a0.org.afilias-nst.info.", dns::rrtype::a, 86400,
+          "199.19.56.1"}}));
     REQUIRE(run(c, orgref, ip("198.41.0.4"), t0).source == bailiwick_source::table);
     REQUIRE(c.knows(wire("org."), ip("199.19.56.1"), t0));
 
     SECTION("a server for example.com answers for example.org without evidence")
     {
-        response r(build("www.example.org.", dns::rrtype::a, flag_qr | flag_aa,
-                         {{dns::section::answer, "www.example.org.", dns::rrtype::a, 3600,
-                           "203.0.113.66"}}));
+        response r(build(
+            "www.example.org.", dns::rrtype::a, flag_qr | flag_aa,
+            {{dns::section::answer, "www.example.org.", dns::rrtype::a, 3600, "203.0.113.66"}}));
         auto const o = run(c, r, ip("192.0.2.53"), t0);
         CHECK(o.source == bailiwick_source::unverifiable);
         CHECK(o.kept == 0);
@@ -375,11 +367,11 @@ TEST_CASE("poisoning attempts", "[bailiwick]")
     }
     SECTION("a server for example.com claims the org zone itself")
     {
-        response r(build("www.example.org.", dns::rrtype::a, flag_qr | flag_aa,
-                         {{dns::section::answer, "www.example.org.", dns::rrtype::a, 3600,
-                           "203.0.113.66"},
-                          {dns::section::authority, "org.", dns::rrtype::soa, 3600,
-                           "a0.org.afilias-nst.info."}}));
+        response r(
+            build("www.example.org.", dns::rrtype::a, flag_qr | flag_aa,
+                  {{dns::section::answer, "www.example.org.", dns::rrtype::a, 3600, "203.0.113.66"},
+                   {dns::section::authority, "org.", dns::rrtype::soa, 3600,
+                    "a0.org.afilias-nst.info."}}));
         bailiwick_verdict v;
         CHECK(c.bailiwick_for(*r.m, *r.t, ip("192.0.2.53"), t0, v) ==
               bailiwick_source::unverifiable);
@@ -388,11 +380,10 @@ TEST_CASE("poisoning attempts", "[bailiwick]")
     }
     SECTION("a claim of the root by a non-root server is contradicted by the hints")
     {
-        response r(build("www.example.net.", dns::rrtype::a, flag_qr | flag_aa,
-                         {{dns::section::answer, "www.example.net.", dns::rrtype::a, 3600,
-                           "203.0.113.66"},
-                          {dns::section::authority, ".", dns::rrtype::soa, 3600,
-                           "a.root-servers.net."}}));
+        response r(
+            build("www.example.net.", dns::rrtype::a, flag_qr | flag_aa,
+                  {{dns::section::answer, "www.example.net.", dns::rrtype::a, 3600, "203.0.113.66"},
+                   {dns::section::authority, ".", dns::rrtype::soa, 3600, "a.root-servers.net."}}));
         auto const o = run(c, r, ip("203.0.113.1"), t0);
         CHECK(o.source == bailiwick_source::unverifiable);
         CHECK(get(c, bailiwick_counter::contradicted) == 1);
@@ -401,13 +392,13 @@ TEST_CASE("poisoning attempts", "[bailiwick]")
     {
         // sie.md step 2 takes an SOA strictly below every zone the table knows; the claim
         // covers only this response's RRsets under example.org, and teaches nothing.
-        response r(build("www.example.org.", dns::rrtype::a, flag_qr,
-                         {{dns::section::authority, "example.org.", dns::rrtype::soa, 3600,
-                           "ns.example.org."},
-                          {dns::section::authority, "www.example.org.", dns::rrtype::ns, 3600,
-                           "ns.evil.example."},
-                          {dns::section::additional, "ns.evil.example.", dns::rrtype::a, 3600,
-                           "203.0.113.66"}}));
+        response r(build(
+            "www.example.org.", dns::rrtype::a, flag_qr,
+            {{dns::section::authority, "example.org.", dns::rrtype::soa, 3600, "ns.example.org."},
+             {dns::section::authority, "www.example.org.", dns::rrtype::ns, 3600,
+              "ns.evil.example."},
+             {dns::section::additional, "ns.evil.example.", dns::rrtype::a, 3600,
+              "203.0.113.66"}}));
         auto const o = run(c, r, ip("192.0.2.53"), t0);
         CHECK(o.source == bailiwick_source::soa);
         CHECK(o.bailiwick == "example.org.");
@@ -417,12 +408,11 @@ TEST_CASE("poisoning attempts", "[bailiwick]")
     }
     SECTION("a forged TLD SOA cannot plant a delegation")
     {
-        response r(build("www.bank.test.", dns::rrtype::a, flag_qr,
-                         {{dns::section::authority, "test.", dns::rrtype::soa, 3600, "ns.test."},
-                          {dns::section::authority, "bank.test.", dns::rrtype::ns, 3600,
-                           "ns.bank.test."},
-                          {dns::section::additional, "ns.bank.test.", dns::rrtype::a, 3600,
-                           "203.0.113.66"}}));
+        response r(build(
+            "www.bank.test.", dns::rrtype::a, flag_qr,
+            {{dns::section::authority, "test.", dns::rrtype::soa, 3600, "ns.test."},
+             {dns::section::authority, "bank.test.", dns::rrtype::ns, 3600, "ns.bank.test."},
+             {dns::section::additional, "ns.bank.test.", dns::rrtype::a, 3600, "203.0.113.66"}}));
         auto const o = run(c, r, ip("203.0.113.1"), t0);
         CHECK(o.source == bailiwick_source::soa);
         CHECK(get(c, bailiwick_counter::learn_untrusted) == 1);
@@ -430,11 +420,10 @@ TEST_CASE("poisoning attempts", "[bailiwick]")
     }
     SECTION("a referral to a zone that is not below B")
     {
-        response r(build("www.example.com.", dns::rrtype::a, flag_qr,
-                         {{dns::section::authority, "example.org.", dns::rrtype::ns, 3600,
-                           "ns.example.org."},
-                          {dns::section::additional, "ns.example.org.", dns::rrtype::a, 3600,
-                           "203.0.113.66"}}));
+        response r(build(
+            "www.example.com.", dns::rrtype::a, flag_qr,
+            {{dns::section::authority, "example.org.", dns::rrtype::ns, 3600, "ns.example.org."},
+             {dns::section::additional, "ns.example.org.", dns::rrtype::a, 3600, "203.0.113.66"}}));
         auto const o = run(c, r, ip("192.0.2.53"), t0);
         CHECK(o.source == bailiwick_source::table);
         CHECK(o.bailiwick == "example.com.");
@@ -456,28 +445,26 @@ TEST_CASE("poisoning attempts", "[bailiwick]")
     }
     SECTION("the parent re-delegating itself (NS for B) teaches nothing")
     {
-        response r(build("www.example.com.", dns::rrtype::a, flag_qr,
-                         {{dns::section::authority, "example.com.", dns::rrtype::ns, 3600,
-                           "ns9.example.com."},
-                          {dns::section::additional, "ns9.example.com.", dns::rrtype::a, 3600,
-                           "203.0.113.66"}}));
+        response r(build(
+            "www.example.com.", dns::rrtype::a, flag_qr,
+            {{dns::section::authority, "example.com.", dns::rrtype::ns, 3600, "ns9.example.com."},
+             {dns::section::additional, "ns9.example.com.", dns::rrtype::a, 3600,
+              "203.0.113.66"}}));
         run(c, r, ip("192.0.2.53"), t0);
         CHECK(get(c, bailiwick_counter::referral_not_below) == 1);
         CHECK_FALSE(c.knows(wire("example.com."), ip("203.0.113.66"), t0));
     }
     SECTION("out-of-bailiwick glue and unnamed glue are not learned")
     {
-        response r(build("host.sub.example.com.", dns::rrtype::a, flag_qr,
-                         {{dns::section::authority, "sub.example.com.", dns::rrtype::ns, 3600,
-                           "ns.sub.example.com."},
-                          {dns::section::authority, "sub.example.com.", dns::rrtype::ns, 3600,
-                           "ns.bank.test."},
-                          {dns::section::additional, "ns.bank.test.", dns::rrtype::a, 3600,
-                           "203.0.113.66"},
-                          {dns::section::additional, "other.example.com.", dns::rrtype::a, 3600,
-                           "203.0.113.67"},
-                          {dns::section::additional, "ns.sub.example.com.", dns::rrtype::a, 3600,
-                           "192.0.2.99"}}));
+        response r(build(
+            "host.sub.example.com.", dns::rrtype::a, flag_qr,
+            {{dns::section::authority, "sub.example.com.", dns::rrtype::ns, 3600,
+              "ns.sub.example.com."},
+             {dns::section::authority, "sub.example.com.", dns::rrtype::ns, 3600, "ns.bank.test."},
+             {dns::section::additional, "ns.bank.test.", dns::rrtype::a, 3600, "203.0.113.66"},
+             {dns::section::additional, "other.example.com.", dns::rrtype::a, 3600, "203.0.113.67"},
+             {dns::section::additional, "ns.sub.example.com.", dns::rrtype::a, 3600,
+              "192.0.2.99"}}));
         auto const o = run(c, r, ip("192.0.2.53"), t0);
         CHECK(o.source == bailiwick_source::table);
         CHECK(o.keep == std::vector<bool>{true, false, true, true});
@@ -502,14 +489,14 @@ TEST_CASE("learned delegations expire with their TTL; TTLs are clamped", "[baili
     cfg.max_ttl = 86400;
     bailiwick_checker c(cfg);
     // Root referral for test. with glue TTL 300 (the smaller of NS and glue TTL counts).
-    response ref(build("www.example.test.", dns::rrtype::a, flag_qr,
-                       {{dns::section::authority, "test.", dns::rrtype::ns, 172800, "ns.test."},
-                        {dns::section::additional, "ns.test.", dns::rrtype::a, 300,
-                         "203.0.113.53"}}));
+    response ref(
+        build("www.example.test.", dns::rrtype::a, flag_qr,
+              {{dns::section::authority, "test.", dns::rrtype::ns, 172800, "ns.test."},
+               {dns::section::additional, "ns.test.", dns::rrtype::a, 300, "203.0.113.53"}}));
     REQUIRE(run(c, ref, ip("198.41.0.4"), 1000).source == bailiwick_source::table);
-    response ans(build("www.example.test.", dns::rrtype::a, flag_qr | flag_aa,
-                       {{dns::section::answer, "www.example.test.", dns::rrtype::a, 60,
-                         "203.0.113.80"}}));
+    response ans(
+        build("www.example.test.", dns::rrtype::a, flag_qr | flag_aa,
+              {{dns::section::answer, "www.example.test.", dns::rrtype::a, 60, "203.0.113.80"}}));
     CHECK(run(c, ans, ip("203.0.113.53"), 1299).source == bailiwick_source::table);
     CHECK(c.knows(wire("test."), ip("203.0.113.53"), 1299));
     CHECK_FALSE(c.knows(wire("test."), ip("203.0.113.53"), 1300));
@@ -519,11 +506,10 @@ TEST_CASE("learned delegations expire with their TTL; TTLs are clamped", "[baili
     CHECK(c.zones() == 0);
 
     // A huge TTL is clamped to max_ttl.
-    response big(build("www.example.test.", dns::rrtype::a, flag_qr,
-                       {{dns::section::authority, "test.", dns::rrtype::ns, 0x7FFFFFFF,
-                         "ns.test."},
-                        {dns::section::additional, "ns.test.", dns::rrtype::a, 0x7FFFFFFF,
-                         "203.0.113.53"}}));
+    response big(build(
+        "www.example.test.", dns::rrtype::a, flag_qr,
+        {{dns::section::authority, "test.", dns::rrtype::ns, 0x7FFFFFFF, "ns.test."},
+         {dns::section::additional, "ns.test.", dns::rrtype::a, 0x7FFFFFFF, "203.0.113.53"}}));
     run(c, big, ip("198.41.0.4"), 2000);
     CHECK(c.knows(wire("test."), ip("203.0.113.53"), 2000 + 86399));
     CHECK_FALSE(c.knows(wire("test."), ip("203.0.113.53"), 2000 + 86400));
@@ -542,8 +528,8 @@ TEST_CASE("the table is bounded: LRU eviction of zones, per-zone address cap", "
     bailiwick_checker c(cfg);
     auto const bytes_at_start = c.memory_bytes();
     auto referral = [](std::string const& tld, std::vector<std::string> const& addrs) {
-        std::vector<rr_spec> rrs{{dns::section::authority, tld + ".", dns::rrtype::ns, 3600,
-                                  "ns." + tld + "."}};
+        std::vector<rr_spec> rrs{
+            {dns::section::authority, tld + ".", dns::rrtype::ns, 3600, "ns." + tld + "."}};
         for (auto const& a : addrs) {
             rrs.push_back({dns::section::additional, "ns." + tld + ".",
                            a.find(':') != std::string::npos ? dns::rrtype::aaaa : dns::rrtype::a,
@@ -639,7 +625,8 @@ TEST_CASE("config validation and counter names", "[bailiwick]")
     CHECK(validate(bailiwick_config{.max_zones = 0}) == bailiwick_config_error::zero_zones);
     CHECK(validate(bailiwick_config{.max_zones = (1u << 24) + 1}) ==
           bailiwick_config_error::too_many_zones);
-    CHECK(validate(bailiwick_config{.max_addrs_per_zone = 0}) == bailiwick_config_error::zero_addrs);
+    CHECK(validate(bailiwick_config{.max_addrs_per_zone = 0}) ==
+          bailiwick_config_error::zero_addrs);
     CHECK(validate(bailiwick_config{.max_addrs_per_zone = 65}) ==
           bailiwick_config_error::too_many_addrs);
     CHECK(validate(bailiwick_config{.max_ttl = 0}) == bailiwick_config_error::zero_ttl);
