@@ -93,7 +93,7 @@ inline errc parse_ip(core::byte_view pkt, ip_packet& out) noexcept
         if (next == 44) {
             // The fragment header ends the walk: what follows is fragment data.
             std::uint16_t const fo = core::load_be16(&pkt[pos + 2]);
-            out.frag_offset = std::uint32_t{fo >> 3} * 8u;
+            out.frag_offset = static_cast<std::uint32_t>(fo >> 3) * 8u;
             out.more_fragments = (fo & 1u) != 0;
             out.fragment = true;
             out.frag_id = core::load_be32(&pkt[pos + 4]);
