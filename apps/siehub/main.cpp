@@ -30,7 +30,8 @@ constexpr const char* description = R"(siehub - passive-DNS hub on DPDK
 Receives sensors' nmsg (base/dnsqr) on its ingest ports, verifies, scrubs and deduplicates the
 DNS data and re-emits the SIE channels (202 raw, 204 dnsdedupe, 220 errors, 221 NXDOMAIN,
 255 heartbeat) as nmsg broadcast on one VLAN per channel. Without --config it runs the
-embedded demo configuration: virtual NICs, no hardware, no hugepages.)";
+embedded demo configuration: virtual NICs, no hardware, no hugepages.
+)";
 
 constexpr const char* footer = R"(
 FILES

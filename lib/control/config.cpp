@@ -134,7 +134,8 @@ bool valid_port_name(std::string_view s) noexcept
     });
 }
 
-// A qname (exact or suffix filter) in presentation form: LDH/underscore labels of 1..63 bytes, ≤ 253 in all.
+// A qname (exact or suffix filter) in presentation form: LDH/underscore labels of 1..63 bytes, ≤
+// 253 in all.
 bool normalise_name(std::string& s, std::string& why)
 {
     if (!s.empty() && s.front() == '.') {
@@ -311,8 +312,8 @@ private:
                 for (const auto& k : keys) {
                     names.push_back(k.name);
                 }
-                error(e.key_pos, "unknown key '" + e.key + "' in " + header(sec) +
-                                     did_you_mean(e.key, names));
+                error(e.key_pos,
+                      "unknown key '" + e.key + "' in " + header(sec) + did_you_mean(e.key, names));
                 continue;
             }
             it->fn(e);
@@ -331,15 +332,14 @@ private:
                 return x == kind::integer || x == kind::array ? "an " : "a ";
             };
             error(e.val.pos, "'" + e.key + "' must be " + article(k) +
-                                 std::string(toml::to_string(k)) + ", not " +
-                                 article(e.val.type) + std::string(toml::to_string(e.val.type)));
+                                 std::string(toml::to_string(k)) + ", not " + article(e.val.type) +
+                                 std::string(toml::to_string(e.val.type)));
             return false;
         }
         return true;
     }
 
-    template <typename T>
-    bool integer(const entry& e, std::int64_t lo, std::int64_t hi, T& out)
+    template <typename T> bool integer(const entry& e, std::int64_t lo, std::int64_t hi, T& out)
     {
         if (!want(e, kind::integer)) {
             return false;
@@ -372,8 +372,21 @@ private:
             error(e.val.pos, "'" + e.key + "' must not be empty");
             return false;
         }
+        if (has_control(e.val.str)) {
+            error(e.val.pos, "'" + e.key + "' must not contain control characters");
+            return false;
+        }
         out = e.val.str;
         return true;
+    }
+
+    // No value of this config has a use for control characters (they only hide mistakes), and
+    // without them every accepted string renders back as TOML.
+    static bool has_control(std::string_view s) noexcept
+    {
+        return std::any_of(s.begin(), s.end(), [](char c) {
+            return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+        });
     }
 
     bool dur(const entry& e, duration lo, duration hi, duration& out, bool allow_zero = false)
@@ -411,8 +424,9 @@ private:
             return false;
         }
         if (d.count() % 1000000000 != 0) {
-            error(e.val.pos, "'" + e.key + "' must be whole seconds (the dedup clock counts "
-                                           "seconds)");
+            error(e.val.pos, "'" + e.key +
+                                 "' must be whole seconds (the dedup clock counts "
+                                 "seconds)");
             return false;
         }
         out = d;
@@ -425,8 +439,8 @@ private:
             return false;
         }
         if (!e.val.array.empty() && e.val.array.front().type != k) {
-            error(e.val.array.front().pos, "'" + e.key + "' must be an array of " +
-                                               std::string(toml::to_string(k)) + "s");
+            error(e.val.array.front().pos,
+                  "'" + e.key + "' must be an array of " + std::string(toml::to_string(k)) + "s");
             return false;
         }
         return true;
@@ -519,8 +533,9 @@ private:
                             }
                             c.eal_args.clear();
                             for (const auto& v : e.val.array) {
-                                if (v.str.empty()) {
-                                    error(v.pos, "empty EAL argument");
+                                if (v.str.empty() || has_control(v.str)) {
+                                    error(v.pos, "empty EAL argument or one with control "
+                                                 "characters");
                                 }
                                 c.eal_args.push_back(v.str);
                             }
@@ -551,8 +566,8 @@ private:
                                     continue;
                                 }
                                 auto const l = static_cast<std::uint32_t>(v.integer);
-                                if (std::find(c.worker_lcores.begin(), c.worker_lcores.end(),
-                                              l) != c.worker_lcores.end()) {
+                                if (std::find(c.worker_lcores.begin(), c.worker_lcores.end(), l) !=
+                                    c.worker_lcores.end()) {
                                     error(v.pos, "lcore " + std::to_string(l) + " listed twice");
                                     continue;
                                 }
@@ -565,9 +580,8 @@ private:
                             main_set = integer(e, 0, max_lcore, c.main_lcore);
                             main_pos = e.val.pos;
                         }}});
-        if ((lcores_set || main_set) &&
-            std::find(c.worker_lcores.begin(), c.worker_lcores.end(), c.main_lcore) !=
-                c.worker_lcores.end()) {
+        if ((lcores_set || main_set) && std::find(c.worker_lcores.begin(), c.worker_lcores.end(),
+                                                  c.main_lcore) != c.worker_lcores.end()) {
             error(main_set ? main_pos : lcores_pos,
                   "lcore " + std::to_string(c.main_lcore) +
                       " is the main lcore (control, slow path); workers need their own");
@@ -609,9 +623,9 @@ private:
                      }
                      for (const auto& old : c.ports) {
                          if (old.device == p.device) {
-                             error(e.val.pos, "device \"" + p.device +
-                                                  "\" already used by port '" + old.name +
-                                                  "' (line " + std::to_string(old.line) + ")");
+                             error(e.val.pos, "device \"" + p.device + "\" already used by port '" +
+                                                  old.name + "' (line " + std::to_string(old.line) +
+                                                  ")");
                              return;
                          }
                      }
@@ -642,9 +656,9 @@ private:
                 {"tap", [&](const entry& e) { boolean(e, p.tap); }},
                 {"tap_name",
                  [&](const entry& e) {
-                     if (string(e, p.tap_name) && (p.tap_name.size() > 15 ||
-                                                   p.tap_name.find_first_of(" /\t") !=
-                                                       std::string::npos)) {
+                     if (string(e, p.tap_name) &&
+                         (p.tap_name.size() > 15 ||
+                          p.tap_name.find_first_of(" /\t") != std::string::npos)) {
                          error(e.val.pos, "'tap_name' must be a Linux interface name (1..15 "
                                           "bytes, no blanks or '/')");
                      }
@@ -689,49 +703,49 @@ private:
 
     void ingest(const toml::section& sec, config& c)
     {
-        dispatch(sec,
-                 {{"addresses",
-                   [&](const entry& e) {
-                       if (!array_of(e, kind::string)) {
-                           return;
-                       }
-                       c.ingest_addresses.clear();
-                       for (const auto& v : e.val.array) {
-                           auto const p = parse_ip_prefix(v.str);
-                           if (!p) {
-                               error(v.pos, "\"" + v.str +
-                                                "\" is not an IP address or prefix (e.g. "
-                                                "\"192.0.2.1\", \"198.51.100.0/24\", "
-                                                "\"2001:db8::/32\")");
-                               continue;
-                           }
-                           c.ingest_addresses.push_back(*p);
-                       }
-                   }},
-                  {"udp_ports", [&](const entry& e) {
-                       if (!array_of(e, kind::integer)) {
-                           return;
-                       }
-                       if (e.val.array.empty()) {
-                           error(e.val.pos, "'udp_ports' needs at least one port");
-                           return;
-                       }
-                       c.ingest_udp_ports.clear();
-                       for (const auto& v : e.val.array) {
-                           if (v.integer < 1 || v.integer > 65535) {
-                               error(v.pos, "UDP port " + std::to_string(v.integer) +
-                                                " out of range 1..65535");
-                               continue;
-                           }
-                           auto const port = static_cast<std::uint16_t>(v.integer);
-                           if (std::find(c.ingest_udp_ports.begin(), c.ingest_udp_ports.end(),
-                                         port) != c.ingest_udp_ports.end()) {
-                               error(v.pos, "UDP port " + std::to_string(port) + " listed twice");
-                               continue;
-                           }
-                           c.ingest_udp_ports.push_back(port);
-                       }
-                   }}});
+        dispatch(sec, {{"addresses",
+                        [&](const entry& e) {
+                            if (!array_of(e, kind::string)) {
+                                return;
+                            }
+                            c.ingest_addresses.clear();
+                            for (const auto& v : e.val.array) {
+                                auto const p = parse_ip_prefix(v.str);
+                                if (!p) {
+                                    error(v.pos, "\"" + v.str +
+                                                     "\" is not an IP address or prefix (e.g. "
+                                                     "\"192.0.2.1\", \"198.51.100.0/24\", "
+                                                     "\"2001:db8::/32\")");
+                                    continue;
+                                }
+                                c.ingest_addresses.push_back(*p);
+                            }
+                        }},
+                       {"udp_ports", [&](const entry& e) {
+                            if (!array_of(e, kind::integer)) {
+                                return;
+                            }
+                            if (e.val.array.empty()) {
+                                error(e.val.pos, "'udp_ports' needs at least one port");
+                                return;
+                            }
+                            c.ingest_udp_ports.clear();
+                            for (const auto& v : e.val.array) {
+                                if (v.integer < 1 || v.integer > 65535) {
+                                    error(v.pos, "UDP port " + std::to_string(v.integer) +
+                                                     " out of range 1..65535");
+                                    continue;
+                                }
+                                auto const port = static_cast<std::uint16_t>(v.integer);
+                                if (std::find(c.ingest_udp_ports.begin(), c.ingest_udp_ports.end(),
+                                              port) != c.ingest_udp_ports.end()) {
+                                    error(v.pos,
+                                          "UDP port " + std::to_string(port) + " listed twice");
+                                    continue;
+                                }
+                                c.ingest_udp_ports.push_back(port);
+                            }
+                        }}});
     }
 
     channel_source channel(const toml::section& sec)
@@ -741,63 +755,63 @@ private:
         channel_config& ch = s.c;
         ch.line = sec.pos.line;
         bool number_seen = false;
-        dispatch(
-            sec,
-            {
-                {"number",
-                 [&](const entry& e) {
-                     number_seen = true;
-                     if (!integer(e, 1, 65535, ch.number)) {
-                         ch.number = 0;
-                         return;
-                     }
-                     if (std::find(std::begin(known_channels), std::end(known_channels),
-                                   ch.number) == std::end(known_channels)) {
-                         error(e.val.pos, "channel " + std::to_string(ch.number) +
-                                              " is not one siehub computes (202, 204, 211, 212, "
-                                              "213, 214, 220, 221, 255)");
-                         ch.number = 0;
-                     }
-                 }},
-                {"enabled", [&](const entry& e) { boolean(e, ch.enabled); }},
-                {"vlan",
-                 [&](const entry& e) {
-                     s.vlan_pos = e.val.pos;
-                     s.vlan_set = integer(e, 1, 4094, ch.vlan);
-                     if (!s.vlan_set) {
-                         ch.vlan = 1; // keeps later checks quiet: the error is already out
-                         s.vlan_set = true;
-                     }
-                 }},
-                {"dst_mac", [&](const entry& e) { mac(e, ch.dst_mac); }},
-                {"dst_ip", [&](const entry& e) { s.dst_ip_set = ipv4(e, ch.dst_ip); }},
-                {"udp_port", [&](const entry& e) { integer(e, 1, 65535, ch.udp_port); }},
-                {"container_size",
-                 [&](const entry& e) {
-                     integer(e, min_container_size, max_container_size, ch.container_size);
-                 }},
-                {"zlib", [&](const entry& e) { boolean(e, ch.zlib); }},
-                {"tx_port",
-                 [&](const entry& e) {
-                     s.tx_port_pos = e.val.pos;
-                     s.tx_port_set = string(e, ch.tx_port);
-                 }},
-                {"src_mac",
-                 [&](const entry& e) {
-                     mac_address m{};
-                     if (mac(e, m)) {
-                         if ((m[0] & 1) != 0) {
-                             error(e.val.pos, "'src_mac' must be a unicast address");
-                         } else {
-                             ch.src_mac = m;
-                         }
-                     }
-                 }},
-                {"src_ip", [&](const entry& e) { s.src_ip_set = ipv4(e, ch.src_ip); }},
-                {"zero_resolver", [&](const entry& e) { boolean(e, ch.zero_resolver); }},
-                {"scrub_ecs", [&](const entry& e) { boolean(e, ch.scrub_ecs); }},
-                {"scrub_cookies", [&](const entry& e) { boolean(e, ch.scrub_cookies); }},
-            });
+        dispatch(sec,
+                 {
+                     {"number",
+                      [&](const entry& e) {
+                          number_seen = true;
+                          if (!integer(e, 1, 65535, ch.number)) {
+                              ch.number = 0;
+                              return;
+                          }
+                          if (std::find(std::begin(known_channels), std::end(known_channels),
+                                        ch.number) == std::end(known_channels)) {
+                              error(e.val.pos,
+                                    "channel " + std::to_string(ch.number) +
+                                        " is not one siehub computes (202, 204, 211, 212, "
+                                        "213, 214, 220, 221, 255)");
+                              ch.number = 0;
+                          }
+                      }},
+                     {"enabled", [&](const entry& e) { boolean(e, ch.enabled); }},
+                     {"vlan",
+                      [&](const entry& e) {
+                          s.vlan_pos = e.val.pos;
+                          s.vlan_set = integer(e, 1, 4094, ch.vlan);
+                          if (!s.vlan_set) {
+                              ch.vlan = 1; // keeps later checks quiet: the error is already out
+                              s.vlan_set = true;
+                          }
+                      }},
+                     {"dst_mac", [&](const entry& e) { mac(e, ch.dst_mac); }},
+                     {"dst_ip", [&](const entry& e) { s.dst_ip_set = ipv4(e, ch.dst_ip); }},
+                     {"udp_port", [&](const entry& e) { integer(e, 1, 65535, ch.udp_port); }},
+                     {"container_size",
+                      [&](const entry& e) {
+                          integer(e, min_container_size, max_container_size, ch.container_size);
+                      }},
+                     {"zlib", [&](const entry& e) { boolean(e, ch.zlib); }},
+                     {"tx_port",
+                      [&](const entry& e) {
+                          s.tx_port_pos = e.val.pos;
+                          s.tx_port_set = string(e, ch.tx_port);
+                      }},
+                     {"src_mac",
+                      [&](const entry& e) {
+                          mac_address m{};
+                          if (mac(e, m)) {
+                              if ((m[0] & 1) != 0) {
+                                  error(e.val.pos, "'src_mac' must be a unicast address");
+                              } else {
+                                  ch.src_mac = m;
+                              }
+                          }
+                      }},
+                     {"src_ip", [&](const entry& e) { s.src_ip_set = ipv4(e, ch.src_ip); }},
+                     {"zero_resolver", [&](const entry& e) { boolean(e, ch.zero_resolver); }},
+                     {"scrub_ecs", [&](const entry& e) { boolean(e, ch.scrub_ecs); }},
+                     {"scrub_cookies", [&](const entry& e) { boolean(e, ch.scrub_cookies); }},
+                 });
         if (!number_seen) {
             error(sec.pos, "[[channel]] needs a 'number'");
         }
@@ -806,22 +820,20 @@ private:
 
     void dedup(const toml::section& sec, dedup_config& d)
     {
-        dispatch(sec, {
-                          {"max_entries",
-                           [&](const entry& e) { integer(e, 1, 1 << 30, d.max_entries); }},
-                          {"max_key_bytes",
-                           [&](const entry& e) { integer(e, 64, 65535, d.max_key_bytes); }},
-                          {"idle",
-                           [&](const entry& e) {
-                               whole_seconds(e, std::chrono::seconds(1), std::chrono::days(365),
-                                             d.idle);
-                           }},
-                          {"max_age",
-                           [&](const entry& e) {
-                               whole_seconds(e, std::chrono::seconds(1), std::chrono::days(365),
-                                             d.max_age);
-                           }},
-                      });
+        dispatch(
+            sec,
+            {
+                {"max_entries", [&](const entry& e) { integer(e, 1, 1 << 30, d.max_entries); }},
+                {"max_key_bytes", [&](const entry& e) { integer(e, 64, 65535, d.max_key_bytes); }},
+                {"idle",
+                 [&](const entry& e) {
+                     whole_seconds(e, std::chrono::seconds(1), std::chrono::days(365), d.idle);
+                 }},
+                {"max_age",
+                 [&](const entry& e) {
+                     whole_seconds(e, std::chrono::seconds(1), std::chrono::days(365), d.max_age);
+                 }},
+            });
     }
 
     bool privacy(const toml::section& sec, privacy_config& p)
@@ -830,66 +842,65 @@ private:
         position key_pos{};
         bool key_set = false;
         bool file_set = false;
-        dispatch(sec,
-                 {
-                     {"pseudonym_key",
-                      [&](const entry& e) {
-                          std::string s;
-                          key_pos = e.key_pos;
-                          if (!string(e, s)) {
-                              return;
-                          }
-                          std::vector<std::uint8_t> k;
-                          if (!decode_hex(s, k) || k.size() != 16) {
-                              error(e.val.pos, "'pseudonym_key' must be 32 hex digits (a "
-                                               "16-byte SipHash key)");
-                              return;
-                          }
-                          p.pseudonym_key = std::move(k);
-                          key_set = true;
-                      }},
-                     {"pseudonym_key_file",
-                      [&](const entry& e) {
-                          key_pos = e.key_pos;
-                          std::string path;
-                          if (!string(e, path)) {
-                              return;
-                          }
-                          file_set = true;
-                          if (path.front() != '/') {
-                              auto const slash = file_.rfind('/');
-                              if (slash != std::string_view::npos) {
-                                  path = std::string(file_.substr(0, slash + 1)) + path;
-                              }
-                          }
-                          p.pseudonym_key_file = path;
-                          std::ifstream in(path);
-                          std::string text;
-                          if (in) {
-                              char buf[512];
-                              in.read(buf, sizeof buf);
-                              text.assign(buf, static_cast<std::size_t>(in.gcount()));
-                          }
-                          while (!text.empty() && (text.back() == '\n' || text.back() == ' ' ||
-                                                   text.back() == '\r' || text.back() == '\t')) {
-                              text.pop_back();
-                          }
-                          std::vector<std::uint8_t> k;
-                          if (!in && text.empty()) {
-                              error(e.val.pos, "cannot read pseudonym_key_file \"" + path + "\"");
-                          } else if (!decode_hex(text, k) || k.size() != 16) {
-                              error(e.val.pos, "pseudonym_key_file \"" + path +
-                                                   "\" must hold 32 hex digits (a 16-byte "
-                                                   "SipHash key)");
-                          } else {
-                              p.pseudonym_key = std::move(k);
-                          }
-                      }},
-                     {"source_id",
-                      [&](const entry& e) {
-                          source_id_set = integer(e, 0, 0xffffffffLL, p.source_id);
-                      }},
-                 });
+        dispatch(
+            sec,
+            {
+                {"pseudonym_key",
+                 [&](const entry& e) {
+                     std::string s;
+                     key_pos = e.key_pos;
+                     if (!string(e, s)) {
+                         return;
+                     }
+                     std::vector<std::uint8_t> k;
+                     if (!decode_hex(s, k) || k.size() != 16) {
+                         error(e.val.pos, "'pseudonym_key' must be 32 hex digits (a "
+                                          "16-byte SipHash key)");
+                         return;
+                     }
+                     p.pseudonym_key = std::move(k);
+                     key_set = true;
+                 }},
+                {"pseudonym_key_file",
+                 [&](const entry& e) {
+                     key_pos = e.key_pos;
+                     std::string path;
+                     if (!string(e, path)) {
+                         return;
+                     }
+                     file_set = true;
+                     if (path.front() != '/') {
+                         auto const slash = file_.rfind('/');
+                         if (slash != std::string_view::npos) {
+                             path = std::string(file_.substr(0, slash + 1)) + path;
+                         }
+                     }
+                     p.pseudonym_key_file = path;
+                     std::ifstream in(path);
+                     std::string text;
+                     if (in) {
+                         char buf[512];
+                         in.read(buf, sizeof buf);
+                         text.assign(buf, static_cast<std::size_t>(in.gcount()));
+                     }
+                     while (!text.empty() && (text.back() == '\n' || text.back() == ' ' ||
+                                              text.back() == '\r' || text.back() == '\t')) {
+                         text.pop_back();
+                     }
+                     std::vector<std::uint8_t> k;
+                     if (!in && text.empty()) {
+                         error(e.val.pos, "cannot read pseudonym_key_file \"" + path + "\"");
+                     } else if (!decode_hex(text, k) || k.size() != 16) {
+                         error(e.val.pos, "pseudonym_key_file \"" + path +
+                                              "\" must hold 32 hex digits (a 16-byte "
+                                              "SipHash key)");
+                     } else {
+                         p.pseudonym_key = std::move(k);
+                     }
+                 }},
+                {"source_id",
+                 [&](const entry& e) { source_id_set = integer(e, 0, 0xffffffffLL, p.source_id); }},
+            });
         if (key_set && file_set) {
             error(key_pos, "set either 'pseudonym_key' or 'pseudonym_key_file', not both");
         }
@@ -971,21 +982,21 @@ private:
 
     void slowpath(const toml::section& sec, slowpath_config& s)
     {
-        dispatch(sec,
-                 {
-                     {"ring_size", [&](const entry& e) { ring(e, s.ring_size); }},
-                     {"max_fragments",
-                      [&](const entry& e) { integer(e, 1, 65536, s.max_fragments); }},
-                     {"max_set_bytes",
-                      [&](const entry& e) { integer(e, 1024, 64LL << 20, s.max_set_bytes); }},
-                     {"max_sets", [&](const entry& e) { integer(e, 1, 65536, s.max_sets); }},
-                     {"max_total_bytes",
-                      [&](const entry& e) { integer(e, 1024, 4LL << 30, s.max_total_bytes); }},
-                     {"timeout",
-                      [&](const entry& e) {
-                          dur(e, std::chrono::milliseconds(1), std::chrono::hours(1), s.timeout);
-                      }},
-                 });
+        dispatch(
+            sec,
+            {
+                {"ring_size", [&](const entry& e) { ring(e, s.ring_size); }},
+                {"max_fragments", [&](const entry& e) { integer(e, 1, 65536, s.max_fragments); }},
+                {"max_set_bytes",
+                 [&](const entry& e) { integer(e, 1024, 64LL << 20, s.max_set_bytes); }},
+                {"max_sets", [&](const entry& e) { integer(e, 1, 65536, s.max_sets); }},
+                {"max_total_bytes",
+                 [&](const entry& e) { integer(e, 1024, 4LL << 30, s.max_total_bytes); }},
+                {"timeout",
+                 [&](const entry& e) {
+                     dur(e, std::chrono::milliseconds(1), std::chrono::hours(1), s.timeout);
+                 }},
+            });
         if (s.max_total_bytes < s.max_set_bytes) {
             error(sec.pos, "[slowpath] max_total_bytes (" + std::to_string(s.max_total_bytes) +
                                ") is smaller than max_set_bytes (" +
@@ -1057,18 +1068,17 @@ private:
                     continue;
                 }
                 if (!tx->outputs()) {
-                    error(s.tx_port_pos, "tx_port '" + ch.tx_port +
-                                             "' has role \"ingest\"; it cannot transmit");
+                    error(s.tx_port_pos,
+                          "tx_port '" + ch.tx_port + "' has role \"ingest\"; it cannot transmit");
                     continue;
                 }
             } else if (outputs.size() == 1) {
                 tx = outputs.front();
             } else if (!c.ports.empty()) {
-                error(s.pos, outputs.empty()
-                                 ? "channel " + std::to_string(ch.number) +
-                                       ": no port has role \"output\" or \"both\""
-                                 : "channel " + std::to_string(ch.number) +
-                                       ": several ports can transmit; set 'tx_port'");
+                error(s.pos, outputs.empty() ? "channel " + std::to_string(ch.number) +
+                                                   ": no port has role \"output\" or \"both\""
+                                             : "channel " + std::to_string(ch.number) +
+                                                   ": several ports can transmit; set 'tx_port'");
                 continue;
             } else {
                 continue;
@@ -1090,13 +1100,12 @@ private:
                 const auto& a = c.channels[i];
                 const auto& b = c.channels[j];
                 if (a.enabled && b.enabled && a.tx_port == b.tx_port && a.vlan == b.vlan) {
-                    const auto& src = *std::find_if(chans.begin(), chans.end(), [&](auto& s) {
-                        return s.c.line == a.line;
-                    });
+                    const auto& src = *std::find_if(chans.begin(), chans.end(),
+                                                    [&](auto& s) { return s.c.line == a.line; });
                     error(src.vlan_set ? src.vlan_pos : src.pos,
                           "vlan " + std::to_string(a.vlan) + " on port '" + a.tx_port +
-                              "' already carries channel " + std::to_string(b.number) +
-                              " (line " + std::to_string(b.line) + ")");
+                              "' already carries channel " + std::to_string(b.number) + " (line " +
+                              std::to_string(b.line) + ")");
                 }
             }
         }
@@ -1242,13 +1251,11 @@ std::string render_config(const config& c)
           << (f.type == filter_config::kind::exact    ? "exact"
               : f.type == filter_config::kind::suffix ? "suffix"
                                                       : "regex")
-          << " = "
-          << quote(f.pattern) << "\naction = " << quote(to_string(f.action)) << "\n";
+          << " = " << quote(f.pattern) << "\naction = " << quote(to_string(f.action)) << "\n";
     }
     o << "\n[slowpath]\nring_size = " << c.slowpath.ring_size
       << "\nmax_fragments = " << c.slowpath.max_fragments
-      << "\nmax_set_bytes = " << c.slowpath.max_set_bytes
-      << "\nmax_sets = " << c.slowpath.max_sets
+      << "\nmax_set_bytes = " << c.slowpath.max_set_bytes << "\nmax_sets = " << c.slowpath.max_sets
       << "\nmax_total_bytes = " << c.slowpath.max_total_bytes
       << "\ntimeout = " << quote(format_duration(c.slowpath.timeout))
       << "\n\n[exception]\nring_size = " << c.exception.ring_size << "\n";
@@ -1273,8 +1280,8 @@ std::string summary(const config& c)
     for (const auto& p : c.ports) {
         o << "port " << p.name << " (" << to_string(p.role) << "): " << p.device << "; queues rx "
           << (p.rx_queues ? std::to_string(p.rx_queues) : "per-worker") << " tx "
-          << (p.tx_queues ? std::to_string(p.tx_queues) : "per-worker")
-          << ", rss " << (p.rss ? "on" : "off");
+          << (p.tx_queues ? std::to_string(p.tx_queues) : "per-worker") << ", rss "
+          << (p.rss ? "on" : "off");
         if (p.address) {
             o << ", address " << format_ipv4(p.address->address) << "/"
               << unsigned{p.address->length};
@@ -1295,8 +1302,8 @@ std::string summary(const config& c)
     o << "\n";
     for (const auto& ch : c.channels) {
         o << "channel " << ch.number << (ch.enabled ? "" : " (disabled)") << ": vlan " << ch.vlan
-          << " -> " << format_mac(ch.dst_mac) << " " << format_ipv4(ch.dst_ip) << ":"
-          << ch.udp_port << " via " << ch.tx_port << ", container " << ch.container_size
+          << " -> " << format_mac(ch.dst_mac) << " " << format_ipv4(ch.dst_ip) << ":" << ch.udp_port
+          << " via " << ch.tx_port << ", container " << ch.container_size
           << (ch.zlib ? " zlib" : "") << ", privacy";
         if (!ch.zero_resolver && !ch.scrub_ecs && !ch.scrub_cookies) {
             o << " off";
@@ -1319,8 +1326,8 @@ std::string summary(const config& c)
     for (const auto& f : c.filters) {
         drops += f.action == filter_action::drop ? 1 : 0;
     }
-    o << "filters: " << c.filters.size() << " (" << drops << " drop, "
-      << c.filters.size() - drops << " pass)\n";
+    o << "filters: " << c.filters.size() << " (" << drops << " drop, " << c.filters.size() - drops
+      << " pass)\n";
     return o.str();
 }
 

@@ -109,9 +109,12 @@ std::string format_duration(duration d)
         const char* name;
         std::uint64_t ns;
     };
-    static constexpr unit units[] = {{"d", 86400ull * 1000000000}, {"h", 3600ull * 1000000000},
-                                     {"m", 60ull * 1000000000},    {"s", 1000000000},
-                                     {"ms", 1000000},              {"us", 1000},
+    static constexpr unit units[] = {{"d", 86400ull * 1000000000},
+                                     {"h", 3600ull * 1000000000},
+                                     {"m", 60ull * 1000000000},
+                                     {"s", 1000000000},
+                                     {"ms", 1000000},
+                                     {"us", 1000},
                                      {"ns", 1}};
     for (const auto& u : units) {
         if (ns % u.ns == 0) {
@@ -162,8 +165,7 @@ std::optional<std::uint32_t> parse_ipv4(std::string_view s)
             ++i;
         }
         std::uint64_t v = 0;
-        if (i - b > 3 || !parse_uint(s.substr(b, i - b), 255, v) ||
-            (i - b > 1 && s[b] == '0')) {
+        if (i - b > 3 || !parse_uint(s.substr(b, i - b), 255, v) || (i - b > 1 && s[b] == '0')) {
             return std::nullopt;
         }
         a = (a << 8) | static_cast<std::uint32_t>(v);

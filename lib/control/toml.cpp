@@ -28,8 +28,8 @@ constexpr int max_array_depth = 8;
 
 bool is_bare_key_char(char c) noexcept
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
 }
 
 class parser {
@@ -190,9 +190,8 @@ private:
                 if (old.name == s.name) {
                     if (old.array_element) {
                         return fail(p, "[" + s.name + "] conflicts with the array of tables [[" +
-                                           s.name + "]] at line " +
-                                           std::to_string(old.pos.line) + ": write [[" + s.name +
-                                           "]]");
+                                           s.name + "]] at line " + std::to_string(old.pos.line) +
+                                           ": write [[" + s.name + "]]");
                     }
                     return fail(p, "section [" + s.name + "] already defined at line " +
                                        std::to_string(old.pos.line));
@@ -202,8 +201,8 @@ private:
             for (const auto& old : doc_.sections) {
                 if (old.name == s.name && !old.array_element) {
                     return fail(p, "[[" + s.name + "]] conflicts with the table [" + s.name +
-                                       "] at line " + std::to_string(old.pos.line) +
-                                       ": write [" + s.name + "]");
+                                       "] at line " + std::to_string(old.pos.line) + ": write [" +
+                                       s.name + "]");
                 }
             }
         }

@@ -13,13 +13,13 @@
 namespace siehub::dataplane {
 
 struct run_options {
-    double duration_s = 0;            // --duration; 0: until SIGINT/SIGTERM (or offline EOF)
-    std::string stats_json;           // --stats-json FILE; empty: none
-    unsigned workers = 0;             // --workers N; 0: as configured
-    std::string offline_in;           // --offline IN.pcap; empty: live
-    std::string offline_out;          // --out OUT.pcap
+    double duration_s = 0;              // --duration; 0: until SIGINT/SIGTERM (or offline EOF)
+    std::string stats_json;             // --stats-json FILE; empty: none
+    unsigned workers = 0;               // --workers N; 0: as configured
+    std::string offline_in;             // --offline IN.pcap; empty: live
+    std::string offline_out;            // --out OUT.pcap
     std::vector<std::string> eal_extra; // EAL args after `--`, appended to the config's
-    std::string config_name;          // the file the config came from (for messages)
+    std::string config_name;            // the file the config came from (for messages)
 };
 
 // Runs the hub until the duration ends, a signal arrives or the offline input is exhausted, and

@@ -30,12 +30,12 @@ std::string read_file(const std::string& path)
 }
 
 // The smallest valid config: one port that ingests and outputs, one channel.
-const std::string minimal = "[[port]]\n"                  // 1
-                            "name = \"p0\"\n"             // 2
-                            "device = \"net_null0\"\n"    // 3
-                            "\n"                          // 4
-                            "[[channel]]\n"               // 5
-                            "number = 204\n";             // 6
+const std::string minimal = "[[port]]\n"               // 1
+                            "name = \"p0\"\n"          // 2
+                            "device = \"net_null0\"\n" // 3
+                            "\n"                       // 4
+                            "[[channel]]\n"            // 5
+                            "number = 204\n";          // 6
 
 config parse_ok(const std::string& text)
 {
@@ -168,8 +168,9 @@ TEST_CASE("every validation error names its line", "[control][config]")
     expect_error(with_channel("dst_ip = '192.0.2.256'\n"), 7, "not an IPv4 address");
     expect_error(with_channel("dst_ip = '192.0.02.1'\n"), 7, "not an IPv4 address");
     expect_error(with_channel("udp_port = 0\n"), 7, "out of range 1..65535");
-    expect_error(with_channel("vlna = 5\n"), 7, "unknown key 'vlna' in [[channel]] (did you "
-                                                "mean 'vlan'?)");
+    expect_error(with_channel("vlna = 5\n"), 7,
+                 "unknown key 'vlna' in [[channel]] (did you "
+                 "mean 'vlan'?)");
     expect_error(with_channel("colour = 5\n"), 7, "(known: number, enabled, vlan");
     expect_error(with_channel("zlib = 'yes'\n"), 7, "'zlib' must be a boolean, not a string");
     expect_error(with_channel("vlan = '204'\n"), 7, "'vlan' must be an integer, not a string");
@@ -256,8 +257,8 @@ TEST_CASE("every validation error names its line", "[control][config]")
 
 TEST_CASE("all validation errors of a file are reported at once", "[control][config]")
 {
-    auto const r = parse_config(minimal + "vlan = 0\ncontainer_size = 100\n[hub]\nnmae = 'x'\n",
-                                "t.conf");
+    auto const r =
+        parse_config(minimal + "vlan = 0\ncontainer_size = 100\n[hub]\nnmae = 'x'\n", "t.conf");
     REQUIRE(r.errors.size() == 3);
     CHECK(r.errors[0].line == 7);
     CHECK(r.errors[1].line == 8);
@@ -338,8 +339,8 @@ TEST_CASE("the embedded default is the demo config and round-trips", "[control][
     CHECK(args.back() == "--log-level=pmd:debug");
 
     // render -> parse gives the same model, and rendering is a fixed point.
-    for (const auto* path : {"/drivers-config/siehub-demo.conf",
-                             "/drivers-config/siehub-example.conf"}) {
+    for (const auto* path :
+         {"/drivers-config/siehub-demo.conf", "/drivers-config/siehub-example.conf"}) {
         INFO(path);
         auto const a = load_config_file(root + path);
         REQUIRE(a.cfg.has_value());
@@ -349,7 +350,7 @@ TEST_CASE("the embedded default is the demo config and round-trips", "[control][
             UNSCOPED_INFO(to_string(e));
         }
         REQUIRE(b.cfg.has_value());
-        CHECK(*b.cfg != *a.cfg); // the lines differ ...
+        CHECK(*b.cfg != *a.cfg);                               // the lines differ ...
         CHECK(without_lines(*b.cfg) == without_lines(*a.cfg)); // ... nothing else
         CHECK(render_config(*b.cfg) == text);
     }
@@ -364,14 +365,14 @@ TEST_CASE("pseudonym_key_file is read relative to the config file", "[control][c
         std::ofstream(dir + "/k.hex") << "000102030405060708090a0b0c0d0e0f\n";
         std::ofstream(dir + "/short.hex") << "0001\n";
     }
-    auto const r = parse_config(minimal + "[privacy]\npseudonym_key_file = 'k.hex'\n",
-                                dir + "/hub.conf");
+    auto const r =
+        parse_config(minimal + "[privacy]\npseudonym_key_file = 'k.hex'\n", dir + "/hub.conf");
     REQUIRE(r.cfg.has_value());
     REQUIRE(r.cfg->privacy.pseudonym_key.size() == 16);
     CHECK(r.cfg->privacy.pseudonym_key[15] == 0x0f);
     CHECK(r.cfg->privacy.pseudonym_key_file == dir + "/k.hex");
-    auto const bad = parse_config(minimal + "[privacy]\npseudonym_key_file = 'short.hex'\n",
-                                  dir + "/hub.conf");
+    auto const bad =
+        parse_config(minimal + "[privacy]\npseudonym_key_file = 'short.hex'\n", dir + "/hub.conf");
     REQUIRE_FALSE(bad.errors.empty());
     CHECK(bad.errors[0].line == 8);
     CHECK(bad.errors[0].message.find("must hold 32 hex digits") != std::string::npos);
@@ -459,4 +460,10 @@ TEST_CASE("value text forms", "[control][config]")
     ipv4_prefix const net{0xc0000201u, 24};
     CHECK(net.broadcast() == 0xc00002ffu);
     CHECK(ipv4_prefix{0x0a000001u, 32}.broadcast() == 0x0a000001u);
+}
+
+TEST_CASE("strings with control characters are refused", "[control][config]")
+{
+    expect_error(minimal + "[hub]\nname = \"a\\nb\"\n", 8, "must not contain control characters");
+    expect_error(minimal + "[eal]\nargs = [\"--no-huge\", \"a\\tb\"]\n", 8, "control characters");
 }
