@@ -8,15 +8,24 @@ namespace siehub::pipeline {
 const char* to_string(reasm_status s) noexcept
 {
     switch (s) {
-    case reasm_status::ok: return "ok";
-    case reasm_status::no_packets: return "no_packets";
-    case reasm_status::bad_packet: return "bad_packet";
-    case reasm_status::too_many_packets: return "too_many_packets";
-    case reasm_status::not_fragment: return "not_fragment";
-    case reasm_status::fragment_mismatch: return "fragment_mismatch";
-    case reasm_status::overlap: return "overlap";
-    case reasm_status::incomplete: return "incomplete";
-    case reasm_status::too_large: return "too_large";
+    case reasm_status::ok:
+        return "ok";
+    case reasm_status::no_packets:
+        return "no_packets";
+    case reasm_status::bad_packet:
+        return "bad_packet";
+    case reasm_status::too_many_packets:
+        return "too_many_packets";
+    case reasm_status::not_fragment:
+        return "not_fragment";
+    case reasm_status::fragment_mismatch:
+        return "fragment_mismatch";
+    case reasm_status::overlap:
+        return "overlap";
+    case reasm_status::incomplete:
+        return "incomplete";
+    case reasm_status::too_large:
+        return "too_large";
     }
     return "unknown";
 }

@@ -23,13 +23,13 @@ namespace siehub::pipeline {
 enum class reasm_status : std::uint8_t {
     ok = 0,
     no_packets,
-    bad_packet,         // a packet does not parse as IPv4/IPv6 (see ip_error)
-    too_many_packets,   // more than max_packets
-    not_fragment,       // several packets, one of them not a fragment
-    fragment_mismatch,  // fragments of different datagrams (addresses, protocol, id)
-    overlap,            // fragments overlap (or repeat)
-    incomplete,         // a gap, or no last fragment
-    too_large,          // reassembled payload larger than the buffer
+    bad_packet,        // a packet does not parse as IPv4/IPv6 (see ip_error)
+    too_many_packets,  // more than max_packets
+    not_fragment,      // several packets, one of them not a fragment
+    fragment_mismatch, // fragments of different datagrams (addresses, protocol, id)
+    overlap,           // fragments overlap (or repeat)
+    incomplete,        // a gap, or no last fragment
+    too_large,         // reassembled payload larger than the buffer
 };
 
 const char* to_string(reasm_status s) noexcept;

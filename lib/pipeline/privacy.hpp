@@ -59,8 +59,7 @@ enum class privacy_counter : std::uint8_t {
     count_
 };
 
-inline constexpr std::size_t n_privacy_counters =
-    static_cast<std::size_t>(privacy_counter::count_);
+inline constexpr std::size_t n_privacy_counters = static_cast<std::size_t>(privacy_counter::count_);
 
 inline constexpr std::array<telemetry::counter_info, n_privacy_counters> privacy_counter_table{{
     {"privacy.scrubbed", "dnsqr payloads scrubbed and written for relay"},

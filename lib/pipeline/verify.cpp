@@ -34,14 +34,22 @@ bool gather(const nmsg::repeated_field<core::byte_view>& r, verify_scratch& s,
 verify_counter type_reason(std::int32_t t) noexcept
 {
     switch (static_cast<nmsg::dnsqr_type>(t)) {
-    case nmsg::dnsqr_type::udp_query_response: return vc::accepted;
-    case nmsg::dnsqr_type::udp_invalid: return vc::type_invalid;
-    case nmsg::dnsqr_type::udp_unanswered_query: return vc::type_unanswered;
-    case nmsg::dnsqr_type::udp_unsolicited_response: return vc::type_unsolicited;
-    case nmsg::dnsqr_type::tcp: return vc::tcp;
-    case nmsg::dnsqr_type::icmp: return vc::icmp;
-    case nmsg::dnsqr_type::udp_query_only: return vc::type_query_only;
-    case nmsg::dnsqr_type::udp_response_only: return vc::type_response_only;
+    case nmsg::dnsqr_type::udp_query_response:
+        return vc::accepted;
+    case nmsg::dnsqr_type::udp_invalid:
+        return vc::type_invalid;
+    case nmsg::dnsqr_type::udp_unanswered_query:
+        return vc::type_unanswered;
+    case nmsg::dnsqr_type::udp_unsolicited_response:
+        return vc::type_unsolicited;
+    case nmsg::dnsqr_type::tcp:
+        return vc::tcp;
+    case nmsg::dnsqr_type::icmp:
+        return vc::icmp;
+    case nmsg::dnsqr_type::udp_query_only:
+        return vc::type_query_only;
+    case nmsg::dnsqr_type::udp_response_only:
+        return vc::type_response_only;
     }
     return vc::type_unknown;
 }
@@ -271,8 +279,7 @@ verify_counter verify(const dnsqr_input& in, const verify_options& opt, verify_s
     auto const rs = v.response_time_sec();
     auto const rns = v.response_time_nsec();
     r.response_time_sec = rs.empty() ? in.time_sec : *rs.begin();
-    r.response_time_nsec =
-        rns.empty() ? static_cast<std::int32_t>(in.time_nsec) : *rns.begin();
+    r.response_time_nsec = rns.empty() ? static_cast<std::int32_t>(in.time_nsec) : *rns.begin();
     r.reason = vc::accepted;
     return vc::accepted;
 }
@@ -284,10 +291,17 @@ void count(verify_counters& c, const verify_result& r) noexcept
         return;
     }
     switch (r.route) {
-    case rcode_route::noerror: c.add(vc::route_noerror); break;
-    case rcode_route::nxdomain: c.add(vc::route_nxdomain); break;
-    case rcode_route::error: c.add(vc::route_error); break;
-    case rcode_route::none: break;
+    case rcode_route::noerror:
+        c.add(vc::route_noerror);
+        break;
+    case rcode_route::nxdomain:
+        c.add(vc::route_nxdomain);
+        break;
+    case rcode_route::error:
+        c.add(vc::route_error);
+        break;
+    case rcode_route::none:
+        break;
     }
     if (r.tc) {
         c.add(vc::truncated);

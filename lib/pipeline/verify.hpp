@@ -199,13 +199,13 @@ struct verify_result {
     verify_counter reason = verify_counter::accepted;
     rcode_route route = rcode_route::none;
     bool tc = false;
-    bool rrsets_valid = false;        // rrsets() holds the §2.2 decomposition
-    bool fragmented = false;          // the response was reassembled from IP fragments
-    bool checksum_computed = false;   // udp_checksum was absent and the hub checked it
-    std::uint16_t rcode = 0;          // 12-bit with EDNS
-    dns::question question{};         // offsets into response_wire
-    core::byte_view qname;            // canonical uncompressed question name (in the scratch)
-    core::byte_view query_ip;         // from the DnsQR fields (4 or 16 bytes)
+    bool rrsets_valid = false;      // rrsets() holds the §2.2 decomposition
+    bool fragmented = false;        // the response was reassembled from IP fragments
+    bool checksum_computed = false; // udp_checksum was absent and the hub checked it
+    std::uint16_t rcode = 0;        // 12-bit with EDNS
+    dns::question question{};       // offsets into response_wire
+    core::byte_view qname;          // canonical uncompressed question name (in the scratch)
+    core::byte_view query_ip;       // from the DnsQR fields (4 or 16 bytes)
     core::byte_view response_ip;
     std::uint16_t query_port = 0;
     std::int64_t response_time_sec = 0; // first response packet (payload time if absent)
@@ -213,7 +213,7 @@ struct verify_result {
     // The verdict to keep in relayed copies: the field's value, or the computed one when the
     // field was absent (nullopt when neither: e.g. absent and the address was zeroed).
     std::optional<nmsg::udp_checksum> checksum;
-    core::byte_view response_wire; // the DNS response message
+    core::byte_view response_wire;            // the DNS response message
     const dns::message* message = nullptr;    // parsed response (accepted only)
     const dns::rrset_table* rrsets = nullptr; // when rrsets_valid
     // Detail of a drop, for logs and tests: which sub-parser said no.

@@ -198,8 +198,7 @@ TEST_CASE("privacy: ECS and cookies zeroed in every packet, scrubbed payloads re
     CHECK(fx.c.get(pc::fragmented) == 1); // line 20's response
 }
 
-TEST_CASE("privacy: the fragmented response's cookie is zeroed across fragments",
-          "[privacy]")
+TEST_CASE("privacy: the fragmented response's cookie is zeroed across fragments", "[privacy]")
 {
     fixture fx;
     auto const& g = fx.golden[19];

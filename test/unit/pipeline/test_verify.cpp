@@ -83,9 +83,9 @@ TEST_CASE("verify: every payload of dnsqr.nmsg", "[verify][golden]")
             CHECK(why == vc::type_unanswered);
         } else {
             REQUIRE(why == vc::accepted);
-            auto const route = line == 8                ? rcode_route::nxdomain
+            auto const route = line == 8                 ? rcode_route::nxdomain
                                : line == 9 || line == 16 ? rcode_route::error
-                                                        : rcode_route::noerror;
+                                                         : rcode_route::noerror;
             CHECK(fx.r.route == route);
             CHECK(fx.r.tc == (line == 21));
             CHECK(fx.r.fragmented == (line == 20));
@@ -213,10 +213,8 @@ TEST_CASE("verify: rule 4 response matches query", "[verify]")
     };
     CHECK(fx.run_edit(1, [&](owned_dnsqr& d) { resp_dns(d)[1] ^= 1; }) == vc::id_mismatch);
     CHECK(fx.run_edit(1, [](owned_dnsqr& d) { d.id ^= 1; }) == vc::id_mismatch);
-    CHECK(fx.run_edit(1, [&](owned_dnsqr& d) { resp_dns(d)[2] &= 0x7f; }) ==
-          vc::response_not_qr);
-    CHECK(fx.run_edit(1, [&](owned_dnsqr& d) { resp_dns(d)[2] |= 0x20; }) ==
-          vc::opcode_not_query);
+    CHECK(fx.run_edit(1, [&](owned_dnsqr& d) { resp_dns(d)[2] &= 0x7f; }) == vc::response_not_qr);
+    CHECK(fx.run_edit(1, [&](owned_dnsqr& d) { resp_dns(d)[2] |= 0x20; }) == vc::opcode_not_query);
     // Question: "www" -> "WwW" in the response only: case does not matter.
     CHECK(fx.run_edit(1, [&](owned_dnsqr& d) {
         resp_dns(d)[13] = 'W';
@@ -224,8 +222,7 @@ TEST_CASE("verify: rule 4 response matches query", "[verify]")
     }) == vc::accepted);
     CHECK(presentation(fx.r.qname) == "www.example.com.");
     // "www" -> "wwx": another name.
-    CHECK(fx.run_edit(1, [&](owned_dnsqr& d) { resp_dns(d)[15] = 'x'; }) ==
-          vc::question_mismatch);
+    CHECK(fx.run_edit(1, [&](owned_dnsqr& d) { resp_dns(d)[15] = 'x'; }) == vc::question_mismatch);
     // qtype A -> NS (after 17 name bytes at offset 12).
     CHECK(fx.run_edit(1, [&](owned_dnsqr& d) { resp_dns(d)[12 + 17 + 1] = 2; }) ==
           vc::question_mismatch);
@@ -319,8 +316,7 @@ TEST_CASE("verify: rule 5 response parses completely", "[verify]")
     CHECK(fx.run_edit(1, [&](owned_dnsqr& d) { resp_dns(d)[7] += 1; }) == vc::response_malformed);
     CHECK(fx.r.dns_error != dns::errc::ok);
     // A compression pointer to itself in the first answer's owner (offset 33: c0 0c -> c0 21).
-    CHECK(fx.run_edit(1, [&](owned_dnsqr& d) { resp_dns(d)[34] = 33; }) ==
-          vc::response_malformed);
+    CHECK(fx.run_edit(1, [&](owned_dnsqr& d) { resp_dns(d)[34] = 33; }) == vc::response_malformed);
     CHECK(fx.r.dns_error == dns::errc::pointer_loop);
 }
 
