@@ -47,8 +47,18 @@ struct verdict {
 
 inline constexpr std::size_t max_rules = 1u << 20;
 
-// The Hyperscan pattern a rule compiles to (exposed for tests and the README).
+// The Hyperscan pattern a rule compiles to (exposed for tests and the README): the regex
+// itself, or for exact and suffix rules the unanchored literal of the NAME's subject text
+// (every non-alphanumeric byte as \xNN); the match callback checks where the literal ends.
 std::string rule_to_pattern(const rule& r);
+
+// What the match callback needs per rule, by priority.
+struct database_rule {
+    rule_kind kind;
+    action act;
+    std::uint16_t lit_len; // exact/suffix: length of the literal (the rule's subject text)
+    std::uint32_t id;
+};
 
 class scratch;
 
@@ -72,7 +82,7 @@ public:
     [[nodiscard]] verdict match(core::byte_view name, scratch& s,
                                 counter_block& counters) const noexcept;
 
-    [[nodiscard]] std::size_t rule_count() const noexcept { return acts_.size(); }
+    [[nodiscard]] std::size_t rule_count() const noexcept { return rules_.size(); }
     [[nodiscard]] action default_action() const noexcept { return default_; }
     // Bytes of the compiled Hyperscan database (0 without rules).
     [[nodiscard]] std::size_t size_bytes() const noexcept;
@@ -82,8 +92,8 @@ private:
     database() = default;
 
     hs_database* db_ = nullptr;
-    std::vector<action> acts_;       // by priority
-    std::vector<std::uint32_t> ids_; // by priority
+    std::vector<database_rule> rules_; // by priority; Hyperscan ids are these indices
+    unsigned root_suffix_ = ~0u;       // first `suffix:.` rule, which matches every name
     action default_ = action::drop;
 };
 

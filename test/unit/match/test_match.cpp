@@ -289,10 +289,29 @@ TEST_CASE("compile errors carry the rule index, its text and Hyperscan's message
     }
 }
 
-TEST_CASE("patterns escape every name byte")
+TEST_CASE("patterns: name bytes escaped, anchoring left to the match callback")
 {
-    CHECK(rule_to_pattern(parse_rule("exact:a-b.com", action::drop, 1)) ==
-          R"(^a\x2db\x2ecom$)");
-    CHECK(rule_to_pattern(parse_rule("suffix:.", action::drop, 1)) == R"(^[\x00-\xff])");
+    CHECK(rule_to_pattern(parse_rule("exact:a-b.com", action::drop, 1)) == R"(a\x2db\x2ecom)");
+    CHECK(rule_to_pattern(parse_rule(R"(suffix:A\.b.com.)", action::drop, 1)) ==
+          R"(a\x5c\x2eb\x2ecom)");
+    CHECK(rule_to_pattern(parse_rule("suffix:.", action::drop, 1)).empty());
     CHECK(rule_to_pattern(parse_rule("regex:^a.b", action::drop, 1)) == "^a.b");
+}
+
+TEST_CASE("a literal found early in the name does not hide the one at the end")
+{
+    // "com" occurs twice; the first occurrence is not at the end.
+    fixture f({"suffix:com", "exact:com.com"});
+    CHECK(f.hit("com.com") == 100);
+    CHECK(f.hit("comx.com") == 100);
+    CHECK(f.hit("com.comx") == -1);
+    fixture g({"exact:com.com", "suffix:com"});
+    CHECK(g.hit("com.com") == 100);
+    CHECK(g.hit("com.com.com") == 101);
+    CHECK(g.hit("xcom.com") == 101);
+    // Exact needs the whole subject, suffix a real separator before it.
+    fixture h({"exact:b.com", "suffix:b.com"});
+    CHECK(h.hit("ab.com") == -1);
+    CHECK(h.hit("a.b.com") == 101);
+    CHECK(h.hit("b.com") == 100);
 }
