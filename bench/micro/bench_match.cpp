@@ -14,11 +14,11 @@
 #include <hs/hs.h>
 
 #include <chrono>
-#include <utility>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench_util.hpp"
@@ -83,12 +83,13 @@ workload make(std::size_t n_rules, std::mt19937_64& rng)
         } else if (k < 98) {
             w.rules.push_back({rule_kind::exact, "www." + d, act, id});
         } else {
-            w.rules.push_back({rule_kind::regex, "^mail[0-9]*\\." + rand_label(rng, 4, 8), act, id});
+            w.rules.push_back(
+                {rule_kind::regex, "^mail[0-9]*\\." + rand_label(rng, 4, 8), act, id});
         }
     }
     for (std::size_t i = 0; i < n_names; ++i) {
-        std::string base = (rng() % 5 == 0) ? w.domains[rng() % w.domains.size()]
-                                            : rand_domain(rng);
+        std::string base =
+            (rng() % 5 == 0) ? w.domains[rng() % w.domains.size()] : rand_domain(rng);
         std::size_t const prefixes = rng() % 3;
         for (std::size_t p = 0; p < prefixes; ++p) {
             base = (rng() % 3 == 0 ? std::string("www") : rand_label(rng, 1, 10)) + "." + base;
@@ -103,8 +104,7 @@ workload make(std::size_t n_rules, std::mt19937_64& rng)
 
 double ms_since(std::chrono::steady_clock::time_point t0)
 {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-        .count();
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
 // The wire-form experiment: canonical wire, exact = anchored literal, suffix = literal at the
@@ -264,8 +264,8 @@ void run(std::size_t n_rules, std::uint64_t seed)
             for (auto const name : next_burst()) {
                 auto const info = dns::check_name(name);
                 wire_ctx ctx{info.wire_len, &wire_rules, ~0u};
-                hs_scan(wdb.db, reinterpret_cast<const char*>(name.data()), info.wire_len, 0,
-                        wdb.s, on_wire_match, &ctx);
+                hs_scan(wdb.db, reinterpret_cast<const char*>(name.data()), info.wire_len, 0, wdb.s,
+                        on_wire_match, &ctx);
                 bench::keep(ctx.best);
             }
         },

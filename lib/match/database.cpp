@@ -20,8 +20,8 @@ void append_escaped(std::string_view text, std::string& out)
     static constexpr char hex[] = "0123456789abcdef";
     for (char const ch : text) {
         auto const c = static_cast<unsigned char>(ch);
-        bool const alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                           (c >= '0' && c <= '9');
+        bool const alnum =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
         if (alnum) {
             out += ch;
         } else {
@@ -182,18 +182,17 @@ database database::compile(std::span<const rule> rules, action default_action)
         exprs.push_back(patterns[i].c_str());
         // Literals must report every occurrence: only the one at the end of the subject
         // counts. A regex hit anywhere decides, so one report is enough.
-        flags.push_back(rules[i].kind == rule_kind::regex
-                            ? HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH
-                            : HS_FLAG_CASELESS);
+        flags.push_back(rules[i].kind == rule_kind::regex ? HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH
+                                                          : HS_FLAG_CASELESS);
         ids.push_back(static_cast<unsigned>(i));
     }
     if (exprs.empty()) {
         return d;
     }
     hs_compile_error_t* err = nullptr;
-    hs_error_t const rc = hs_compile_multi(exprs.data(), flags.data(), ids.data(),
-                                           static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK,
-                                           nullptr, &d.db_, &err);
+    hs_error_t const rc =
+        hs_compile_multi(exprs.data(), flags.data(), ids.data(),
+                         static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &d.db_, &err);
     if (rc != HS_SUCCESS) {
         std::string msg = err != nullptr ? err->message : "hs_compile_multi failed";
         int const at = err != nullptr ? err->expression : -1;
@@ -208,8 +207,8 @@ database database::compile(std::span<const rule> rules, action default_action)
 }
 
 database::database(database&& o) noexcept
-    : db_(std::exchange(o.db_, nullptr)), rules_(std::move(o.rules_)),
-      root_suffix_(o.root_suffix_), default_(o.default_)
+    : db_(std::exchange(o.db_, nullptr)), rules_(std::move(o.rules_)), root_suffix_(o.root_suffix_),
+      default_(o.default_)
 {
 }
 
@@ -242,8 +241,7 @@ std::size_t database::size_bytes() const noexcept
 verdict database::match(core::byte_view name, scratch& s, counter_block& counters) const noexcept
 {
     verdict v;
-    match_burst(std::span<const core::byte_view>(&name, 1), std::span<verdict>(&v, 1), s,
-                counters);
+    match_burst(std::span<const core::byte_view>(&name, 1), std::span<verdict>(&v, 1), s, counters);
     return v;
 }
 
@@ -274,8 +272,7 @@ void database::match_burst(std::span<const core::byte_view> names, std::span<ver
             counters.add(v.act == action::drop ? counter::rule_drop : counter::rule_pass);
         } else {
             v = {default_, decided_by::default_action, 0};
-            counters.add(default_ == action::drop ? counter::default_drop
-                                                  : counter::default_pass);
+            counters.add(default_ == action::drop ? counter::default_drop : counter::default_pass);
         }
     }
 }

@@ -8,8 +8,8 @@ namespace siehub::match {
 std::unique_ptr<generation> make_generation(std::span<const rule> rules, action default_action,
                                             unsigned n_workers)
 {
-    auto g = std::make_unique<generation>(generation{database::compile(rules, default_action),
-                                                     {}, 0});
+    auto g =
+        std::make_unique<generation>(generation{database::compile(rules, default_action), {}, 0});
     g->scratches.reserve(n_workers);
     if (n_workers > 0) {
         g->scratches.emplace_back(g->db);

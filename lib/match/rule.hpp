@@ -29,7 +29,7 @@ std::optional<action> action_from_text(std::string_view text) noexcept;
 
 struct rule {
     rule_kind kind = rule_kind::exact;
-    std::string body;   // NAME or RE as written, without the `kind:` prefix
+    std::string body; // NAME or RE as written, without the `kind:` prefix
     action act = action::drop;
     std::uint32_t id = 0;
 

@@ -24,10 +24,35 @@ using label = std::string; // raw label bytes
 const std::vector<label>& pool()
 {
     static const std::vector<label> p = [] {
-        std::vector<label> v{"com", "net", "org", "example", "www", "ns1", "ns2", "mail",
-                             "a", "b", "ab", "a.b", "a\\", "\\", ".", "x y",
-                             std::string("n\0l", 3), "\xff", "Www", "EXAMPLE", "cdn-7",
-                             "_tcp", "_srv", "api2", "co", "uk", "x", "xx", "9"};
+        std::vector<label> v{"com",
+                             "net",
+                             "org",
+                             "example",
+                             "www",
+                             "ns1",
+                             "ns2",
+                             "mail",
+                             "a",
+                             "b",
+                             "ab",
+                             "a.b",
+                             "a\\",
+                             "\\",
+                             ".",
+                             "x y",
+                             std::string("n\0l", 3),
+                             "\xff",
+                             "Www",
+                             "EXAMPLE",
+                             "cdn-7",
+                             "_tcp",
+                             "_srv",
+                             "api2",
+                             "co",
+                             "uk",
+                             "x",
+                             "xx",
+                             "9"};
         // Plain filler labels so that rules do not cover every name.
         for (int i = 0; i < 60; ++i) {
             v.push_back("h" + std::to_string(i));
@@ -38,8 +63,9 @@ const std::vector<label>& pool()
 }
 
 // Plain alphanumeric labels, safe to put into a regex unescaped.
-const std::vector<std::string> plain{"com", "net", "org", "example", "www", "ns1", "ns2", "mail",
-                                     "a", "b", "ab", "api2", "co", "uk", "x", "xx", "9"};
+const std::vector<std::string> plain{"com", "net",  "org", "example", "www", "ns1",
+                                     "ns2", "mail", "a",   "b",       "ab",  "api2",
+                                     "co",  "uk",   "x",   "xx",      "9"};
 
 std::vector<std::uint8_t> to_wire(const std::vector<label>& labels)
 {
@@ -163,14 +189,14 @@ TEST_CASE("Hyperscan database agrees with the naive matcher on random names and 
     std::size_t mismatches = 0;
     for (std::size_t i = 0; i < views.size(); ++i) {
         auto const want = naive.match(views[i]);
-        bool const same = want.act == got[i].act && want.by == got[i].by &&
-                          want.rule_id == got[i].rule_id;
+        bool const same =
+            want.act == got[i].act && want.by == got[i].by && want.rule_id == got[i].rule_id;
         if (!same && ++mismatches <= 5) {
             std::string t;
             dns::name_to_text(views[i], t);
-            INFO("name " << t << " naive rule " << want.rule_id << " ("
-                         << static_cast<int>(want.by) << ") hyperscan rule " << got[i].rule_id
-                         << " (" << static_cast<int>(got[i].by) << ")");
+            INFO("name " << t << " naive rule " << want.rule_id << " (" << static_cast<int>(want.by)
+                         << ") hyperscan rule " << got[i].rule_id << " ("
+                         << static_cast<int>(got[i].by) << ")");
             CHECK(same);
         }
         if (want.by == decided_by::rule) {
