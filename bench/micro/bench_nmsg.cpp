@@ -32,8 +32,9 @@ int main()
         std::fprintf(stderr, "bad container\n");
         return 1;
     }
-    std::printf("container: %zu bytes, %zu payloads, crc32c %s\n", dg.size(), v0.payload_count(),
-                crc32c_hw_available() ? "sse4.2" : "table");
+    std::printf("container: %zu bytes, %zu payloads, entry cache %s (capacity %zu), crc32c %s\n",
+                dg.size(), v0.payload_count(), v0.cached() ? "used" : "NOT used",
+                nmsg_view::entry_cache_capacity, crc32c_hw_available() ? "sse4.2" : "table");
 
     auto ours = bench::measure(
         "ours: datagram + container + payload views",
@@ -47,6 +48,38 @@ int main()
             bench::keep(acc);
         },
         2000);
+    // Every header field of every payload read, CRC pairing included: nothing is left for
+    // later (libprotobuf decodes all of these too).
+    auto ours_all = bench::measure(
+        "ours: ... + every header field read",
+        [&] {
+            auto u = parse_datagram(dg);
+            nmsg_view v(u.body);
+            std::uint64_t acc = 0;
+            for (auto const& e : v.entries()) {
+                auto const& p = e.view;
+                acc += p.vid() + p.msgtype() + static_cast<std::uint64_t>(p.time_sec()) +
+                       p.time_nsec() + p.payload()->size() + p.source().value_or(0) +
+                       p.operator_id().value_or(0) + p.group().value_or(0) +
+                       e.stored_crc.value_or(0);
+            }
+            bench::keep(acc + v.sequence().value_or(0) + v.sequence_id().value_or(0));
+        },
+        2000);
+    // The same container through the generic table-driven parse (the path every unusual
+    // layout takes), for scale.
+    auto ours_generic = bench::measure(
+        "ours: generic parse path (unusual layouts)",
+        [&] {
+            auto u = parse_datagram(dg);
+            nmsg_view v(u.body, generic_parse);
+            std::uint64_t acc = 0;
+            for (auto const& e : v.entries()) {
+                acc += e.view.vid() + e.view.msgtype() + e.view.payload()->size();
+            }
+            bench::keep(acc);
+        },
+        500);
     auto ours_crc = bench::measure(
         "ours: ... + CRC-32C check per payload",
         [&] {
@@ -104,14 +137,22 @@ int main()
         500);
 
     bench::print(ours);
+    bench::print(ours_all);
+    bench::print(ours_generic);
     bench::print(ours_crc);
     bench::print(ours_deep);
     bench::print(base);
-    bench::print(base_deep);
     bench::print(base_fresh);
-    bench::print_ratio("container decode: ours vs libprotobuf (reused)", ours, base);
-    bench::print_ratio("container decode: ours vs libprotobuf (fresh)", ours, base_fresh);
-    bench::print_ratio("with dnsqr decode: ours vs libprotobuf", ours_deep, base_deep);
+    bench::print(base_deep);
+    // The target is 5x against libprotobuf on the same bytes; both baselines shown:
+    // "reused" keeps one Nmsg object (its strings' capacity) across parses, "fresh" builds
+    // a new one per container as a naive consumer would.
+    std::printf("-- ratios: libprotobuf ns / ours ns (target >= 5.00x) --\n");
+    bench::print_ratio("container + views vs libprotobuf REUSED object", ours, base);
+    bench::print_ratio("container + views vs libprotobuf FRESH object", ours, base_fresh);
+    bench::print_ratio("all header fields vs libprotobuf REUSED object", ours_all, base);
+    bench::print_ratio("all header fields vs libprotobuf FRESH object", ours_all, base_fresh);
+    bench::print_ratio("with dnsqr decode: ours vs libprotobuf (reused)", ours_deep, base_deep);
 
     // Writer: nested length by computing the size first vs reserving 5 bytes and shifting.
     dnsqr_view const first(*(*v0.entries().begin()).view.payload());

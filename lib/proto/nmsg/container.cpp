@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 
 namespace siehub::nmsg {
 
@@ -74,7 +75,7 @@ nmsg_unit next_file_unit(byte_view rest) noexcept
 
 nmsg_view::nmsg_view(byte_view body) noexcept
 {
-    if (!parse_canonical(body)) {
+    if (!parse_fused(body)) {
         parse_generic(body);
     }
 }
@@ -84,65 +85,114 @@ nmsg_view::nmsg_view(byte_view body, generic_parse_t) noexcept
     parse_generic(body);
 }
 
-// One pass for the usual layout (keys 0a/10/18/20 as single bytes, CRCs unpacked): each
-// payload is validated where it is found and the first payload/CRC positions are kept, so
-// iteration starts right there. Anything unusual (including every error) goes to the
-// generic path, which then reports the specific reason.
-bool nmsg_view::parse_canonical(byte_view body) noexcept
+void nmsg_view::copy_from(const nmsg_view& o) noexcept
+{
+    status_ = o.status_;
+    fast_ = o.fast_;
+    cached_ = o.cached_;
+    if (cached_) {
+        std::size_t const n = static_cast<std::size_t>(slots_[0].value);
+        for (std::size_t i = 0; i < n; ++i) {
+            ::new (&cache_[i].e) payload_entry(o.cache_[i].e);
+        }
+    }
+}
+
+// The fused pass for the usual layout (keys 0a/10/18/20 as single bytes, CRCs unpacked):
+// each payload is decoded where it is found, straight into its cache record, and each CRC
+// goes into the record of the payload it belongs to. Anything unusual (including every
+// error) goes to the generic path, which then reports the specific reason.
+bool nmsg_view::parse_fused(byte_view body) noexcept
 {
     const std::uint8_t* p = body.data();
     const std::uint8_t* const end = p + body.size();
     std::array<field_slot, 4> s{};
     std::uint32_t present = 0;
-    std::uint64_t v = 0;
+    std::size_t n = 0;     // payloads so far
+    std::size_t n_crc = 0; // CRCs so far
+    bool cacheable = true;
+    payload_fields overflow; // decode target for payloads beyond the cache
     while (p < end) {
         std::uint8_t const k = *p;
-        const std::uint8_t* const key_at = p;
+        std::uint64_t v = 0;
         if (k == 0x0a) {
-            if (!(p = pb_varint_at(p + 1, end, v)) || v > static_cast<std::size_t>(end - p)) {
-                return false;
+            if (n == 0) {
+                s[0].data = p;
             }
-            if (!payload_view::valid_canonical(byte_view{p, static_cast<std::size_t>(v)})) {
-                return false;
-            }
-            if (s[0].data == nullptr) {
-                s[0].data = key_at;
-            }
-            ++s[0].value;
-            present |= 1;
-            p += v;
+            // Writers put all payloads first: take the whole run in one loop.
+            do {
+                if (!(p = pb_varint_fast(p + 1, end, end, v)) ||
+                    v > static_cast<std::size_t>(end - p)) {
+                    return false;
+                }
+                const std::uint8_t* const payload_end = p + v;
+                payload_fields* f = &overflow;
+                if (n < entry_cache_capacity) [[likely]] {
+                    // The view's fields are left to decode_canonical: no zeroing.
+                    auto* e = ::new (&cache_[n].e) payload_entry(payload_view::no_init_t{}, n);
+                    f = &e->view.f_;
+                } else {
+                    cacheable = false;
+                }
+                if (!payload_view::decode_canonical(p, payload_end, end, *f)) {
+                    return false;
+                }
+                ++n;
+                p = payload_end;
+            } while (p < end && *p == 0x0a);
         } else if (k == 0x10) {
-            if (!(p = pb_varint_at(p + 1, end, v))) {
-                return false;
+            if (n_crc == 0) {
+                s[1].data = p;
             }
-            if (s[1].data == nullptr) {
-                s[1].data = key_at;
-            }
-            ++s[1].value;
-            present |= 2;
+            // Then the CRCs, each into the record of the payload it belongs to. One ahead of
+            // its payload (or one too many) leaves the pairing to the iterator's walk.
+            std::size_t const pairable = n < entry_cache_capacity ? n : entry_cache_capacity;
+            do {
+                // A CRC-32C is a 5-byte varint 15 times in 16: one check for that shape.
+                std::uint64_t const x = end - p >= 9 ? core::load_le64(p + 1) : 0;
+                if ((x & 0x8080808080ull) == 0x0080808080ull) [[likely]] {
+                    v = pb_varint5_value(x);
+                    p += 6;
+                } else if (!(p = pb_varint_fast(p + 1, end, end, v))) {
+                    return false;
+                }
+                if (n_crc < pairable) [[likely]] {
+                    cache_[n_crc].e.stored_crc = static_cast<std::uint32_t>(v);
+                } else {
+                    cacheable = false;
+                }
+                ++n_crc;
+            } while (p < end && *p == 0x10);
         } else if (k == 0x18 || k == 0x20) {
             std::size_t const i = k == 0x18 ? 2 : 3;
-            if (!(p = pb_varint_at(p + 1, end, s[i].value))) {
+            if (!(p = pb_varint_fast(p + 1, end, end, v))) {
                 return false;
             }
+            s[i].value = v;
             present |= 1u << i;
         } else {
             return false;
         }
     }
-    if (s[0].value == 0) {
+    if (n == 0) {
         return false;
     }
+    s[0].value = n;
+    s[1].value = n_crc;
+    present |= 1u | (n_crc > 0 ? 2u : 0u);
     bytes_ = body;
     slots_ = s;
     state_ = parse_state{present, pb_error::none};
     status_ = container_error::none;
     fast_ = true;
+    cached_ = cacheable;
     return true;
 }
 
 void nmsg_view::parse_generic(byte_view body) noexcept
 {
+    fast_ = false;
+    cached_ = false;
     parse_bytes(body);
     if (!ok()) {
         status_ = error() == pb_error::missing_required ? container_error::missing_required

@@ -120,109 +120,246 @@ struct payload_schema {
 struct generic_parse_t {};
 inline constexpr generic_parse_t generic_parse{};
 
-class payload_view : public basic_view<payload_schema> {
+// What a payload view holds, decoded once: the canonical parser, the generic parser and the
+// container's entry cache all fill this. No member initialisers: the cache fills records in
+// place and a default zeroing of them would cost more than the parse.
+struct payload_fields {
+    const std::uint8_t* data; // the NmsgPayload bytes
+    std::size_t size;
+    const std::uint8_t* vendor; // field 5 content
+    std::size_t vendor_size;
+    std::int64_t time_sec;
+    std::uint32_t vid;
+    std::uint32_t msgtype;
+    std::uint32_t time_nsec;
+    std::uint32_t source;
+    std::uint32_t operator_id;
+    std::uint32_t group;
+    std::uint8_t present; // payload_fields::has_* bits
+    pb_error error;
+
+    static constexpr std::uint8_t has_vendor = 0x01;
+    static constexpr std::uint8_t has_source = 0x02;
+    static constexpr std::uint8_t has_operator = 0x04;
+    static constexpr std::uint8_t has_group = 0x08;
+};
+
+class nmsg_view;
+struct payload_entry;
+
+class payload_view {
 public:
-    payload_view() noexcept = default;
-    explicit payload_view(byte_view b) noexcept : basic_view(no_init_t{}) { assign(b); }
+    payload_view() noexcept : f_{} {}
+    explicit payload_view(byte_view b) noexcept { assign(b); }
+    payload_view(byte_view b, generic_parse_t) noexcept { parse_generic(b); }
 
     // Re-points the view at another payload (iterators reuse one view).
-    void assign(byte_view b) noexcept
-    {
-        if (canonical<true>(b, slots_.data(), state_.present)) {
-            bytes_ = b;
-            state_.error = pb_error::none;
-        } else {
-            parse_bytes(b);
-        }
-    }
-    payload_view(byte_view b, generic_parse_t) noexcept { parse_bytes(b); }
+    void assign(byte_view b) noexcept { assign(b, b.data() + b.size()); }
 
-    std::uint32_t vid() const noexcept { return get<1, std::uint32_t>(); }
-    std::uint32_t msgtype() const noexcept { return get<2, std::uint32_t>(); }
-    std::int64_t time_sec() const noexcept { return get<3, std::int64_t>(); }
-    std::uint32_t time_nsec() const noexcept { return get<4, std::uint32_t>(); }
+    [[nodiscard]] bool ok() const noexcept { return f_.error == pb_error::none; }
+    [[nodiscard]] pb_error error() const noexcept { return f_.error; }
+    [[nodiscard]] byte_view bytes() const noexcept { return byte_view{f_.data, f_.size}; }
+
+    std::uint32_t vid() const noexcept { return f_.vid; }
+    std::uint32_t msgtype() const noexcept { return f_.msgtype; }
+    std::int64_t time_sec() const noexcept { return f_.time_sec; }
+    std::uint32_t time_nsec() const noexcept { return f_.time_nsec; }
     // The serialized vendor message; absent → nullopt (the module cannot decode it).
-    std::optional<byte_view> payload() const noexcept { return opt<5, byte_view>(); }
-    std::optional<std::uint32_t> source() const noexcept { return opt<7, std::uint32_t>(); }
-    std::optional<std::uint32_t> operator_id() const noexcept { return opt<8, std::uint32_t>(); }
-    std::optional<std::uint32_t> group() const noexcept { return opt<9, std::uint32_t>(); }
+    std::optional<byte_view> payload() const noexcept
+    {
+        if (!(f_.present & payload_fields::has_vendor)) {
+            return std::nullopt;
+        }
+        return byte_view{f_.vendor, f_.vendor_size};
+    }
+    std::optional<std::uint32_t> source() const noexcept
+    {
+        return opt(payload_fields::has_source, f_.source);
+    }
+    std::optional<std::uint32_t> operator_id() const noexcept
+    {
+        return opt(payload_fields::has_operator, f_.operator_id);
+    }
+    std::optional<std::uint32_t> group() const noexcept
+    {
+        return opt(payload_fields::has_group, f_.group);
+    }
 
-    // Validation only, for the container's pass over its payloads.
+    // Validation only (the canonical layout), without keeping a view.
     static bool valid_canonical(byte_view b) noexcept
     {
-        std::uint32_t present = 0;
-        return canonical<false>(b, nullptr, present);
+        payload_fields f;
+        const std::uint8_t* const end = b.data() + b.size();
+        return decode_canonical(b.data(), end, end, f);
     }
 
 private:
+    friend class nmsg_view;
+    friend struct payload_entry;
+
+    struct no_init_t {};
+    explicit payload_view(no_init_t) noexcept {}
+
+    std::optional<std::uint32_t> opt(std::uint8_t bit, std::uint32_t v) const noexcept
+    {
+        if (!(f_.present & bit)) {
+            return std::nullopt;
+        }
+        return v;
+    }
+
+    // `rend` (>= end of b) is how far the caller's buffer may be read (see pb_varint_fast).
+    void assign(byte_view b, const std::uint8_t* rend) noexcept
+    {
+        if (!decode_canonical(b.data(), b.data() + b.size(), rend, f_)) {
+            parse_generic(b);
+        }
+    }
+
+    void parse_generic(byte_view b) noexcept
+    {
+        std::array<field_slot, payload_schema::table.defs.size()> s{};
+        parse_state const st = parse_fields(b, payload_schema::table, s);
+        f_.data = b.data();
+        f_.size = b.size();
+        f_.vid = static_cast<std::uint32_t>(s[0].value);
+        f_.msgtype = static_cast<std::uint32_t>(s[1].value);
+        f_.time_sec = static_cast<std::int64_t>(s[2].value);
+        f_.time_nsec = static_cast<std::uint32_t>(s[3].value);
+        f_.vendor = s[4].data;
+        f_.vendor_size = static_cast<std::size_t>(s[4].value);
+        f_.source = static_cast<std::uint32_t>(s[5].value);
+        f_.operator_id = static_cast<std::uint32_t>(s[6].value);
+        f_.group = static_cast<std::uint32_t>(s[7].value);
+        // Slots 4..7 (fields 5, 7, 8, 9) map to the has_* bits in order.
+        f_.present = static_cast<std::uint8_t>((st.present >> 4) & 0x0f);
+        f_.error = st.error;
+    }
+
     // Fast path for the layout every writer produces (libnmsg, libprotobuf, ours): each
     // field at most once, in number order. Anything else goes to the generic parser, which
-    // gives the same result for this layout (checked by the fuzz target). With Store, all 8
-    // slots are written.
-    template <bool Store>
-    static bool canonical(byte_view b, field_slot* s, std::uint32_t& present) noexcept
+    // gives the same result for this layout (checked by the fuzz target). Fills every member
+    // of `f` when it returns true (and some of them when it returns false). Always inlined
+    // into the container's pass, where it runs once per payload.
+    [[gnu::always_inline]] static bool decode_canonical(const std::uint8_t* p,
+                                                        const std::uint8_t* end,
+                                                        const std::uint8_t* rend,
+                                                        payload_fields& f) noexcept
     {
-        const std::uint8_t* p = b.data();
-        const std::uint8_t* const end = p + b.size();
-        std::uint64_t v = 0;
-        auto at = [&](std::uint8_t k) { return p < end && *p == k; };
-        auto put = [&](std::size_t i, std::uint64_t value, const std::uint8_t* data) {
-            if constexpr (Store) {
-                s[i].value = value;
-                s[i].data = data;
+        f.data = p;
+        f.size = static_cast<std::size_t>(end - p);
+        f.error = pb_error::none;
+        if (end - p >= 18) [[likely]] {
+            // The shape of every real payload: 1-byte vid and msgtype, a 5-byte time_sec
+            // (2^28 s <= t < 2^35 s: 1978 to 3058), time_nsec, then field 5 with a 1- or
+            // 2-byte length. Both 8-byte words are checked at once (keys exact, continuation
+            // bits as the shape needs them) and the fields are taken at fixed offsets.
+            std::uint64_t const w0 = core::load_le64(p);
+            std::uint64_t const w1 = core::load_le64(p + 8);
+            // Bytes 0..7: 08 vid<80 10 mt<80 18 t0|80 t1|80 t2|80.
+            constexpr std::uint64_t m0 = 0x808080ff80ff80ffull;
+            constexpr std::uint64_t e0 = 0x8080801800100008ull;
+            // Bytes 8..15: t3|80 t4<80 25 nsec(4 bytes) 2a.
+            constexpr std::uint64_t m1 = 0xff00000000ff8080ull;
+            constexpr std::uint64_t e1 = 0x2a00000000250080ull;
+            std::uint32_t const l = std::uint32_t{p[16]} | (std::uint32_t{p[17]} << 8);
+            if ((w0 & m0) == e0 && (w1 & m1) == e1 && (l & 0x8080) != 0x8080) [[likely]] {
+                f.vid = static_cast<std::uint32_t>((w0 >> 8) & 0x7f);
+                f.msgtype = static_cast<std::uint32_t>((w0 >> 24) & 0x7f);
+                f.time_sec = static_cast<std::int64_t>(pb_varint5_value((w0 >> 40) | (w1 << 24)));
+                f.time_nsec = static_cast<std::uint32_t>(w1 >> 24);
+                const std::uint8_t* q = p + 17;
+                std::size_t len = l & 0x7f;
+                if (l & 0x80) {
+                    len |= (l >> 1) & 0x3f80;
+                    ++q;
+                }
+                if (len > static_cast<std::size_t>(end - q)) {
+                    return false;
+                }
+                f.vendor = q;
+                f.vendor_size = len;
+                return decode_ids(q + len, end, rend, payload_fields::has_vendor, f);
             }
-        };
-        // Written out rather than looped: each field's position depends on the previous
-        // varint, and the unrolled form lets the compiler keep everything in registers.
-        if (!at(0x08) || !(p = pb_varint_at(p + 1, end, v))) {
+        }
+        // Any other canonical payload, field by field. Written out rather than looped: each
+        // field's position depends on the previous varint, and the unrolled form keeps
+        // everything in registers.
+        std::uint64_t v = 0;
+        if (p >= end || *p != 0x08 || !(p = pb_varint_fast(p + 1, end, rend, v))) {
             return false;
         }
-        put(0, v, nullptr);
-        if (!at(0x10) || !(p = pb_varint_at(p + 1, end, v))) {
+        f.vid = static_cast<std::uint32_t>(v);
+        if (p >= end || *p != 0x10 || !(p = pb_varint_fast(p + 1, end, rend, v))) {
             return false;
         }
-        put(1, v, nullptr);
-        if (!at(0x18) || !(p = pb_varint_at(p + 1, end, v))) {
+        f.msgtype = static_cast<std::uint32_t>(v);
+        if (p >= end || *p != 0x18 || !(p = pb_varint_fast(p + 1, end, rend, v))) {
             return false;
         }
-        put(2, v, nullptr);
+        f.time_sec = static_cast<std::int64_t>(v);
         if (end - p < 5 || *p != 0x25) {
             return false;
         }
-        put(3, core::load_le32(p + 1), nullptr);
+        f.time_nsec = core::load_le32(p + 1);
         p += 5;
-        present = 0x0f;
-        if (at(0x2a)) {
-            if (!(p = pb_varint_at(p + 1, end, v)) || v > static_cast<std::size_t>(end - p)) {
+        std::uint8_t present = 0;
+        if (p < end && *p == 0x2a) {
+            if (!(p = pb_varint_fast(p + 1, end, rend, v)) ||
+                v > static_cast<std::size_t>(end - p)) {
                 return false;
             }
-            put(4, v, p);
+            f.vendor = p;
+            f.vendor_size = static_cast<std::size_t>(v);
             p += v;
-            present |= 0x10;
+            present = payload_fields::has_vendor;
         } else {
-            put(4, 0, nullptr);
+            f.vendor = nullptr;
+            f.vendor_size = 0;
         }
+        return decode_ids(p, end, rend, present, f);
+    }
+
+    // Fields 7, 8, 9 (optional, in order) from p, after field 5 or where it would be.
+    [[gnu::always_inline]] static bool decode_ids(const std::uint8_t* p, const std::uint8_t* end,
+                                                  const std::uint8_t* rend, std::uint8_t present,
+                                                  payload_fields& f) noexcept
+    {
+        f.source = 0;
+        f.operator_id = 0;
+        f.group = 0;
         if (p == end) [[likely]] {
             // The common case (dnsqr from sensors): no source, operator or group.
-            put(5, 0, nullptr);
-            put(6, 0, nullptr);
-            put(7, 0, nullptr);
+            f.present = present;
             return true;
         }
-        std::uint8_t const keys[3] = {0x38, 0x40, 0x48};
-        for (std::size_t i = 0; i < 3; ++i) {
-            if (at(keys[i])) {
-                if (!(p = pb_varint_at(p + 1, end, v))) {
-                    return false;
-                }
-                put(5 + i, v, nullptr);
-                present |= 0x20u << i;
-            } else {
-                put(5 + i, 0, nullptr);
+        std::uint64_t v = 0;
+        if (*p == 0x38) {
+            if (!(p = pb_varint_fast(p + 1, end, rend, v))) {
+                return false;
             }
+            f.source = static_cast<std::uint32_t>(v);
+            present |= payload_fields::has_source;
         }
+        if (p < end && *p == 0x40) {
+            if (!(p = pb_varint_fast(p + 1, end, rend, v))) {
+                return false;
+            }
+            f.operator_id = static_cast<std::uint32_t>(v);
+            present |= payload_fields::has_operator;
+        }
+        if (p < end && *p == 0x48) {
+            if (!(p = pb_varint_fast(p + 1, end, rend, v))) {
+                return false;
+            }
+            f.group = static_cast<std::uint32_t>(v);
+            present |= payload_fields::has_group;
+        }
+        f.present = present;
         return p == end;
     }
+
+    payload_fields f_;
 };
 
 // The payload header fields a writer supplies next to the vendor message bytes.
@@ -275,6 +412,8 @@ struct payload_entry {
     std::size_t index = 0;
     std::optional<std::uint32_t> stored_crc;
 
+    payload_entry() noexcept = default;
+
     // False only when a CRC is present and does not match (such payloads are dropped).
     [[nodiscard]] bool crc_ok() const noexcept
     {
@@ -283,17 +422,51 @@ struct payload_entry {
         }
         return crc32c_stored(view.payload().value_or(byte_view{})) == *stored_crc;
     }
+
+private:
+    friend class nmsg_view;
+
+    // For the container's cache: the view is left to the decoder. (Aggregate initialisation
+    // in place compiles to a zero-fill of the whole record first.)
+    payload_entry(payload_view::no_init_t nf, std::size_t i) noexcept : view(nf), index(i) {}
 };
 
+// Container view. The usual layout (single-byte keys 0a/10/18/20, CRCs unpacked) is read in
+// one fused pass: each payload is validated where it is found (protobuf-c semantics: one bad
+// payload fails the container) and the decoded entry, CRC included, is kept in a per-view
+// cache of entry_cache_capacity records, so entries() hands out references into the cache
+// without touching the bytes again. The cache is not zeroed: only the records written are
+// ever read.
+//
+// Fallbacks, all giving the same entries (unit tests and the fuzz target compare them with
+// the generic parse): a container with more payloads than the cache, or a CRC before its
+// payload or without one (more CRCs than payloads), is still validated in the one pass but
+// iterated by re-walking the bytes (cached() is false); any other layout, and every error,
+// goes through the generic table-driven parser, which reports the specific reason.
 class nmsg_view : public basic_view<container_schema> {
 public:
-    nmsg_view() noexcept = default;
+    // Enough for a jumbo (8192-byte) container of payloads of about 130 bytes or more.
+    static constexpr std::size_t entry_cache_capacity = 64;
+
+    nmsg_view() noexcept {}
     // Validates the container and every payload in it (required fields as protobuf-c).
     explicit nmsg_view(byte_view body) noexcept;
     nmsg_view(byte_view body, generic_parse_t) noexcept;
+    // Copies only the cache records in use.
+    nmsg_view(const nmsg_view& o) noexcept : basic_view(o) { copy_from(o); }
+    nmsg_view& operator=(const nmsg_view& o) noexcept
+    {
+        if (this != &o) {
+            basic_view::operator=(o);
+            copy_from(o);
+        }
+        return *this;
+    }
 
     [[nodiscard]] container_error status() const noexcept { return status_; }
     [[nodiscard]] bool valid() const noexcept { return status_ == container_error::none; }
+    // Whether entries() reads the fused pass's cache (see the class comment).
+    [[nodiscard]] bool cached() const noexcept { return cached_; }
 
     std::size_t payload_count() const noexcept { return payloads_raw().size(); }
     repeated_field<byte_view> payloads_raw() const noexcept { return rep<1, byte_view>(); }
@@ -301,8 +474,16 @@ public:
     std::optional<std::uint32_t> sequence() const noexcept { return opt<3, std::uint32_t>(); }
     std::optional<std::uint64_t> sequence_id() const noexcept { return opt<4, std::uint64_t>(); }
 
-    // Iterates payload_entry values: payloads paired with their CRCs, in order. A container
-    // that took the canonical parse (single-byte keys 0a/10/18/20 only) is walked with raw
+private:
+    // Raw storage for one cache record: the union's empty constructor leaves it unwritten.
+    union cache_slot {
+        cache_slot() noexcept {}
+        payload_entry e;
+    };
+
+public:
+    // Iterates payload_entry values: payloads paired with their CRCs, in order. Cached views
+    // hand out references into the cache; a canonical but uncached view is walked with raw
     // pointers from the first payload and first CRC; any other goes through the generic
     // repeated-field iterators.
     class entry_range {
@@ -316,29 +497,45 @@ public:
             using iterator_category = std::input_iterator_tag;
 
             iterator() noexcept = default;
-            iterator(const entry_range& r, bool at_end) noexcept
-                : range_(&r), left_(at_end ? 0 : r.count_), crcs_left_(r.crcs_.size())
+            iterator(const entry_range& r, bool at_end) noexcept : range_(&r)
             {
-                if (r.fast_) {
-                    p_ = r.first_payload_;
-                    c_ = r.first_crc_;
+                const nmsg_view& v = *r.view_;
+                if (at_end) {
+                    return; // only left_ (0) is ever looked at
+                }
+                left_ = static_cast<std::size_t>(v.slots_[0].value);
+                if (v.cached_) {
+                    rec_ = v.cache_;
+                    return;
+                }
+                // Walk state only for uncached views: a cached one never pays for it.
+                walk_state& w = *::new (&walk_.w) walk_state{};
+                w.crcs_left = v.payload_crcs().size();
+                if (v.fast_) {
+                    w.p = v.slots_[0].data;
+                    w.c = v.slots_[1].data;
                 } else {
-                    gp_ = r.payloads_.begin();
-                    gc_ = r.crcs_.begin();
+                    w.gp = v.payloads_raw().begin();
+                    w.gc = v.payload_crcs().begin();
                 }
                 load();
             }
 
-            const payload_entry& operator*() const noexcept { return cur_; }
-            const payload_entry* operator->() const noexcept { return &cur_; }
+            const payload_entry& operator*() const noexcept { return rec_ ? rec_->e : walk_.w.cur; }
+            const payload_entry* operator->() const noexcept { return &**this; }
             iterator& operator++() noexcept
             {
                 --left_;
-                ++cur_.index;
-                if (!range_->fast_) {
-                    ++gp_;
-                    if (crcs_left_ > 0) {
-                        ++gc_;
+                if (rec_) {
+                    ++rec_;
+                    return *this;
+                }
+                walk_state& w = walk_.w;
+                ++w.cur.index;
+                if (!range_->view_->fast_) {
+                    ++w.gp;
+                    if (w.crcs_left > 0) {
+                        ++w.gc;
                     }
                 }
                 load();
@@ -354,7 +551,7 @@ public:
                 std::uint64_t v = 0;
                 while (p < end && *p != key) {
                     bool const len = *p == 0x0a;
-                    p = pb_varint_at(p + 1, end, v);
+                    p = pb_varint_fast(p + 1, end, end, v);
                     if (len) {
                         p += v;
                     }
@@ -367,65 +564,61 @@ public:
                 if (left_ == 0) {
                     return;
                 }
+                const nmsg_view& v = *range_->view_;
+                walk_state& w = walk_.w;
                 byte_view payload;
-                cur_.stored_crc.reset();
-                if (range_->fast_) {
-                    const std::uint8_t* const end = range_->end_;
-                    p_ = next_with_key(p_, end, 0x0a);
+                w.cur.stored_crc.reset();
+                const std::uint8_t* const end = v.bytes_.data() + v.bytes_.size();
+                if (v.fast_) {
+                    w.p = next_with_key(w.p, end, 0x0a);
                     std::uint64_t len = 0;
-                    p_ = pb_varint_at(p_ + 1, end, len);
-                    payload = byte_view{p_, static_cast<std::size_t>(len)};
-                    p_ += len;
-                    if (crcs_left_ > 0) {
-                        --crcs_left_;
-                        c_ = next_with_key(c_, end, 0x10);
+                    w.p = pb_varint_fast(w.p + 1, end, end, len);
+                    payload = byte_view{w.p, static_cast<std::size_t>(len)};
+                    w.p += len;
+                    if (w.crcs_left > 0) {
+                        --w.crcs_left;
+                        w.c = next_with_key(w.c, end, 0x10);
                         std::uint64_t crc = 0;
-                        c_ = pb_varint_at(c_ + 1, end, crc);
-                        cur_.stored_crc = static_cast<std::uint32_t>(crc);
+                        w.c = pb_varint_fast(w.c + 1, end, end, crc);
+                        w.cur.stored_crc = static_cast<std::uint32_t>(crc);
                     }
                 } else {
-                    payload = *gp_;
-                    if (crcs_left_ > 0) {
-                        --crcs_left_;
-                        cur_.stored_crc = *gc_;
+                    payload = *w.gp;
+                    if (w.crcs_left > 0) {
+                        --w.crcs_left;
+                        w.cur.stored_crc = *w.gc;
                     }
                 }
-                cur_.view.assign(payload);
+                w.cur.view.assign(payload, end);
             }
+
+            struct walk_state {
+                std::size_t crcs_left = 0;
+                const std::uint8_t* p = nullptr;
+                const std::uint8_t* c = nullptr;
+                repeated_field<byte_view>::iterator gp;
+                repeated_field<std::uint32_t>::iterator gc;
+                payload_entry cur;
+            };
+            union walk_slot {
+                walk_slot() noexcept {}
+                walk_state w;
+            };
 
             const entry_range* range_ = nullptr;
+            const cache_slot* rec_ = nullptr; // cached views: the current record
             std::size_t left_ = 0;
-            std::size_t crcs_left_ = 0;
-            const std::uint8_t* p_ = nullptr;
-            const std::uint8_t* c_ = nullptr;
-            repeated_field<byte_view>::iterator gp_;
-            repeated_field<std::uint32_t>::iterator gc_;
-            payload_entry cur_;
+            walk_slot walk_; // constructed for uncached views only
         };
 
-        explicit entry_range(const nmsg_view& v) noexcept
-            : payloads_(v.payloads_raw()), crcs_(v.payload_crcs()), count_(payloads_.size()),
-              fast_(v.fast_)
-        {
-            if (fast_) {
-                first_payload_ = v.slots_[0].data;
-                first_crc_ = v.slots_[1].data;
-                end_ = v.bytes_.data() + v.bytes_.size();
-            }
-        }
-        // The iterators point back at the range: keep it alive while iterating (a range-for
-        // over entries() does).
+        explicit entry_range(const nmsg_view& v) noexcept : view_(&v) {}
+        // The range and its iterators refer to the view (its cache): keep the view alive
+        // while iterating (a range-for over a named view's entries() does).
         iterator begin() const noexcept { return iterator(*this, false); }
         iterator end() const noexcept { return iterator(*this, true); }
 
     private:
-        repeated_field<byte_view> payloads_;
-        repeated_field<std::uint32_t> crcs_;
-        std::size_t count_ = 0;
-        bool fast_ = false;
-        const std::uint8_t* first_payload_ = nullptr;
-        const std::uint8_t* first_crc_ = nullptr;
-        const std::uint8_t* end_ = nullptr;
+        const nmsg_view* view_;
     };
 
     entry_range entries() const noexcept { return entry_range(*this); }
@@ -433,11 +626,14 @@ public:
     [[nodiscard]] pb_error detail() const noexcept { return error(); }
 
 private:
-    bool parse_canonical(byte_view body) noexcept;
+    bool parse_fused(byte_view body) noexcept;
     void parse_generic(byte_view body) noexcept;
+    void copy_from(const nmsg_view& o) noexcept;
 
     container_error status_ = container_error::malformed;
-    bool fast_ = false; // took the canonical parse
+    bool fast_ = false;   // took the fused (canonical) parse
+    bool cached_ = false; // ... and every entry is in cache_
+    cache_slot cache_[entry_cache_capacity];
 };
 
 // ---------------------------------------------------------------------- NmsgFragment

@@ -156,6 +156,83 @@ inline const std::uint8_t* pb_varint_at(const std::uint8_t* p, const std::uint8_
     return nullptr;
 }
 
+// The value of a 5-byte varint whose bytes are the low 40 bits of x (higher bits ignored;
+// the caller has checked the continuation bits). Five independent terms: short latency.
+constexpr std::uint64_t pb_varint5_value(std::uint64_t x) noexcept
+{
+    return (x & 0x7f) | ((x >> 1) & 0x3f80) | ((x >> 2) & 0x1fc000) | ((x >> 3) & 0xfe00000) |
+           (((x >> 32) & 0x7f) << 28);
+}
+
+// pb_varint_at with a wider readable limit: the field ends at `end`, but the caller's
+// buffer is readable up to `rend` (>= end), so one 8-byte load covers the varint even at
+// the end of a field. Same results as pb_varint_at(p, end, v) for every input (a terminator
+// found past `end` means the varint is truncated within the field); 9-10 byte varints and
+// those within 8 bytes of `rend` go to pb_varint_at.
+//
+// The length is found by a chain of branches rather than computed (tzcnt) from the bytes:
+// in a stream of same-shaped fields (a container's payloads) the branches predict, so the
+// position of the next field does not wait on this varint's load. Always inlined: a call
+// would also pass `v` through memory, adding a store-forward to that chain.
+[[gnu::always_inline]] inline const std::uint8_t* pb_varint_fast(const std::uint8_t* p,
+                                                                 const std::uint8_t* end,
+                                                                 const std::uint8_t* rend,
+                                                                 std::uint64_t& v) noexcept
+{
+    if (rend - p < 8) [[unlikely]] {
+        // Through a local: `v` itself must not have its address taken, or the caller's
+        // value lives in memory on the fast path too.
+        std::uint64_t t = 0;
+        const std::uint8_t* const r = pb_varint_at(p, end, t);
+        v = t;
+        return r;
+    }
+    std::uint64_t x = core::load_le64(p);
+    if ((x & 0x80) == 0) [[likely]] {
+        if (p >= end) {
+            return nullptr;
+        }
+        v = x & 0x7f;
+        return p + 1;
+    }
+    if ((x & 0x8000) == 0) {
+        if (end - p < 2) {
+            return nullptr;
+        }
+        v = (x & 0x7f) | ((x >> 1) & 0x3f80);
+        return p + 2;
+    }
+    std::size_t n = 0;
+    if ((x & 0x800000) == 0) {
+        n = 3;
+    } else if ((x & 0x80000000) == 0) {
+        n = 4;
+    } else if ((x & 0x8000000000) == 0) {
+        n = 5;
+    } else {
+        std::uint64_t const stop = ~x & 0x8080808080808080ull;
+        if (stop == 0) [[unlikely]] {
+            std::uint64_t t = 0;
+            const std::uint8_t* const r = pb_varint_at(p, end, t);
+            v = t;
+            return r;
+        }
+        n = (static_cast<std::size_t>(std::countr_zero(stop)) + 1) / 8;
+    }
+    if (static_cast<std::ptrdiff_t>(n) > end - p) {
+        return nullptr;
+    }
+    if (n < 8) {
+        x &= (std::uint64_t{1} << (8 * n)) - 1;
+    }
+    // Squeeze out the continuation bits: 7-bit groups to 14 bits per 16, 28 per 32, 56.
+    x = (x & 0x007f007f007f007full) | ((x & 0x7f007f007f007f00ull) >> 1);
+    x = (x & 0x00003fff00003fffull) | ((x & 0x3fff00003fff0000ull) >> 2);
+    x = (x & 0x000000000fffffffull) | ((x & 0x0fffffff00000000ull) >> 4);
+    v = x;
+    return p + n;
+}
+
 // One field as it appears on the wire. For varint/fixed fields `value` holds the raw bits;
 // for length-delimited fields and groups `bytes` is the content (a group's content excludes
 // its end key).
