@@ -196,7 +196,8 @@ void write_from_json(const std::string& file, payload_output& out, problem_log& 
 }
 
 // ------------------------------------------------------------------------------------- pcap
-void read_pcap(const std::string& file, unsigned port, payload_output& out, problem_log& log)
+void read_pcap(const std::string& file, unsigned port, int vlan, payload_output& out,
+               problem_log& log)
 {
     char errbuf[PCAP_ERRBUF_SIZE];
     pcap_t* p = pcap_open_offline(file.c_str(), errbuf);
@@ -238,6 +239,10 @@ void read_pcap(const std::string& file, unsigned port, payload_output& out, prob
         }
         if (port != 0 && u.dst_port != port) {
             log.count("ignored.other_port");
+            continue;
+        }
+        if (vlan >= 0 && u.vlan != vlan) {
+            log.count("ignored.other_vlan");
             continue;
         }
         auto const unit = nmsg::parse_datagram(u.payload);
@@ -343,6 +348,11 @@ int main(int argc, char** argv)
     pcap->add_option("--nmsg", pcap_nmsg, "write the payloads to this nmsg file instead")->excludes(pj);
     pcap->add_option("--port", port, "UDP destination port of the nmsg stream; 0 = any (default 8430)")
         ->check(CLI::Range(0, 65535));
+    int vlan = -1;
+    pcap->add_option("--vlan", vlan,
+                     "only frames tagged with this 802.1Q VLAN id (a siehub channel's VLAN); "
+                     "0 = untagged only; default: any")
+        ->check(CLI::Range(0, 4094));
     pcap->add_flag("--skip-bad", skip_bad, "count malformed datagrams, skip them and go on");
     pcap->footer("Fragments are reassembled, zlib containers inflated, and per-sender sequence\n"
                  "loss is reported on stderr with nmsgtool's -dd totals line.");
@@ -363,7 +373,7 @@ int main(int argc, char** argv)
         } else if (*pcap) {
             auto out = pcap_nmsg.empty() ? payload_output::json_stdout(log)
                                          : payload_output::nmsg_file(pcap_nmsg, nmsg::container_size_max, false, log);
-            read_pcap(pcap_file, port, *out, log);
+            read_pcap(pcap_file, port, vlan, *out, log);
             out->close();
         }
     } catch (const siehub_nmsg::stop&) {

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+// What the DPDK runtime needs to know, already validated and resolved (devargs, lcores,
+// addresses). The control layer (lib/control) turns a config file into this; tests build it
+// directly.
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace siehub::dataplane {
+
+struct port_settings {
+    std::string devargs;        // "net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap" or a PCI address
+    bool ingest = true;         // polled for sensor traffic
+    bool output = true;         // channels may transmit here
+    std::string tap_name;       // exception-path TAP interface; empty = none
+    std::uint32_t rx_desc = 1024;
+    std::uint32_t tx_desc = 1024;
+};
+
+struct channel_settings {
+    std::uint16_t channel = 0;
+    std::uint16_t vlan = 0;
+    std::array<std::uint8_t, 6> dst_mac{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    std::array<std::uint8_t, 6> src_mac{};
+    std::array<std::uint8_t, 4> dst_ip{255, 255, 255, 255};
+    std::array<std::uint8_t, 4> src_ip{};
+    std::uint16_t dst_port = 8430;
+    std::uint16_t src_port_base = 40000; // + worker index
+    std::uint32_t container_size = 1280;
+    bool zlib = false;
+    std::uint16_t tx_port = 0;           // index into settings::ports
+    bool zero_resolver = true;
+    bool scrub_ecs = true;
+    bool scrub_cookies = true;
+};
+
+struct settings {
+    std::vector<std::string> eal_args;
+    std::vector<port_settings> ports;
+    unsigned workers = 1;
+    std::vector<std::uint16_t> ingest_udp_ports{8430};
+    std::vector<channel_settings> channels;
+    std::uint64_t drain_ns = 1'000'000;
+    std::uint64_t heartbeat_ns = 500'000'000;
+    std::string hub_name = "siehub";
+    std::uint32_t hub_source = 0;
+    std::array<std::uint8_t, 16> pseudonym_key{};
+    // dedup
+    std::uint32_t dedup_entries = 1u << 16;
+    std::uint32_t dedup_idle_s = 3 * 3600;
+    std::uint32_t dedup_max_age_s = 24 * 3600;
+    // pools
+    std::uint32_t mbufs = 8191;
+    // offline: stop once this many frames have been received on ingest ports (0 = run on)
+    std::uint64_t offline_frames = 0;
+    double duration_s = 0; // 0 = until signalled (or offline input exhausted)
+    std::string stats_json;
+    bool live_stats = true;
+};
+
+} // namespace siehub::dataplane

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "dataplane/worker.hpp"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_pause.h>
+#include <rte_ring.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "dataplane/pipeline.hpp"
+
+namespace siehub::dataplane {
+
+worker::worker(unsigned id, const settings& s, shared_state& sh, worker_links links,
+               std::vector<rx_source> rx, std::uint16_t tap_tx_queue)
+    : id_(id), s_(s), sh_(sh), links_(std::move(links)), rx_(std::move(rx)),
+      tap_tx_queue_(tap_tx_queue), linear_(65536)
+{
+    pipe_ = new payload_pipeline(id, s, links_, c_);
+}
+
+worker::~worker()
+{
+    delete pipe_;
+}
+
+void worker::to_exception(rte_mbuf* m, const rx_source& src)
+{
+    if (src.tap_port < 0) {
+        c_.add(rt_counter::rx_drop_no_tap);
+        rte_pktmbuf_free(m);
+        return;
+    }
+    c_.add(rt_counter::rx_exception);
+    if (rte_eth_tx_burst(static_cast<std::uint16_t>(src.tap_port), tap_tx_queue_, &m, 1) == 1) {
+        c_.add(rt_counter::exception_tx);
+    } else {
+        c_.add(rt_counter::exception_tx_full);
+        rte_pktmbuf_free(m);
+    }
+}
+
+void worker::handle_container(core::byte_view body, const sender_info& from)
+{
+    nmsg::nmsg_view v(body);
+    if (!v.valid()) {
+        c_.add(rt_counter::nmsg_drop_container);
+        return;
+    }
+    c_.add(rt_counter::nmsg_containers);
+    if (v.sequence() && v.sequence_id()) {
+        seq_sender k{*v.sequence_id(), from.addr.bytes, from.port};
+        c_.add(rt_counter::nmsg_seq_lost, seq_.observe(k, *v.sequence(), rte_rdtsc()));
+    }
+    for (auto const& e : v.entries()) {
+        c_.add(rt_counter::ingest_payloads_in);
+        if (!e.crc_ok()) {
+            c_.add(rt_counter::nmsg_crc_mismatch);
+            continue;
+        }
+        pipe_->on_payload(e.view, from);
+    }
+}
+
+void worker::handle_frame(rte_mbuf* m, const rx_source& src)
+{
+    c_.add(rt_counter::rx_frames);
+    auto const len = rte_pktmbuf_pkt_len(m);
+    if (len > linear_.size()) {
+        c_.add(rt_counter::rx_drop_malformed);
+        rte_pktmbuf_free(m);
+        return;
+    }
+    // Single-segment frames are read in place; chained ones (jumbo containers) are copied once.
+    auto const* data = static_cast<const std::uint8_t*>(rte_pktmbuf_read(m, 0, len, linear_.data()));
+    net::udp_packet u;
+    auto const e = net::parse_udp_frame({data, len}, u);
+    switch (e) {
+    case net::errc::ok:
+        break;
+    case net::errc::not_ip:
+    case net::errc::not_udp:
+        to_exception(m, src);
+        return;
+    case net::errc::ipv4_fragment:
+        c_.add(rt_counter::rx_drop_ipv4_fragment);
+        rte_pktmbuf_free(m);
+        return;
+    default:
+        c_.add(rt_counter::rx_drop_malformed);
+        rte_pktmbuf_free(m);
+        return;
+    }
+    if (std::find(s_.ingest_udp_ports.begin(), s_.ingest_udp_ports.end(), u.dst_port) ==
+        s_.ingest_udp_ports.end()) {
+        to_exception(m, src); // other UDP (DNS to the host, NTP, …) belongs to the kernel
+        return;
+    }
+    c_.add(rt_counter::rx_ingest);
+    auto const unit = nmsg::parse_datagram(u.payload);
+    if (!unit.ok()) {
+        c_.add(rt_counter::nmsg_drop_header);
+        rte_pktmbuf_free(m);
+        return;
+    }
+    if (unit.header.zlib() || unit.header.fragment()) {
+        // The slow path re-parses the frame; the mbuf travels as it is.
+        if (rte_ring_enqueue(links_.to_slow, m) == 0) {
+            c_.add(rt_counter::nmsg_to_slow_path);
+        } else {
+            c_.add(rt_counter::nmsg_to_slow_full);
+            rte_pktmbuf_free(m);
+        }
+        return;
+    }
+    handle_container(unit.body, sender_info{u.src, u.src_port});
+    rte_pktmbuf_free(m);
+}
+
+bool worker::poll_rx()
+{
+    bool any = false;
+    rte_mbuf* pkts[burst];
+    for (auto const& src : rx_) {
+        std::uint16_t const n = rte_eth_rx_burst(src.port, src.queue, pkts, burst);
+        for (std::uint16_t i = 0; i < n; ++i) {
+            if (i + 1 < n) {
+                rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+            }
+            handle_frame(pkts[i], src);
+        }
+        any |= n != 0;
+    }
+    return any;
+}
+
+bool worker::poll_slow()
+{
+    void* objs[burst];
+    unsigned const n = rte_ring_dequeue_burst(links_.from_slow, objs, burst, nullptr);
+    for (unsigned i = 0; i < n; ++i) {
+        auto* b = static_cast<payload_block*>(objs[i]);
+        sender_info from;
+        from.addr.family = b->sender_family;
+        from.addr.bytes = b->sender_addr;
+        from.port = b->sender_port;
+        if (b->has_sequence) {
+            seq_sender k{b->sequence_id, b->sender_addr, b->sender_port};
+            c_.add(rt_counter::nmsg_seq_lost, seq_.observe(k, b->sequence, rte_rdtsc()));
+        }
+        if (b->len != 0) {
+            c_.add(rt_counter::slow_payloads_in);
+            c_.add(rt_counter::ingest_payloads_in);
+            nmsg::payload_view p(b->payload());
+            pipe_->on_payload(p, from);
+        }
+        rte_mempool_put(links_.blocks, b);
+    }
+    return n != 0;
+}
+
+bool worker::poll_handoff()
+{
+    bool any = false;
+    void* objs[burst];
+    for (auto* r : links_.handoff_in) {
+        unsigned const n = rte_ring_dequeue_burst(r, objs, burst, nullptr);
+        if (n != 0) {
+            c_.add(rt_counter::handoff_received, n);
+            pipe_->on_owned_records({reinterpret_cast<rrset_record**>(objs), n});
+            any = true;
+        }
+    }
+    return any;
+}
+
+int worker::run()
+{
+    unsigned idle_loops = 0;
+    bool rx_stopped = false;
+    bool idle = false;
+    for (;;) {
+        phase const ph = sh_.current();
+        bool busy = false;
+        if (ph == phase::running) {
+            busy |= poll_rx();
+        } else if (!rx_stopped) {
+            rx_stopped = true; // this loop will never poll RX again
+            sh_.rx_stopped[id_].v.store(true, std::memory_order_release);
+        }
+        bool const took_blocks = poll_slow();
+        busy |= took_blocks;
+        busy |= poll_handoff();
+        pipe_->tick(rte_rdtsc());
+        if (ph >= phase::slow_done && !idle && !took_blocks && rte_ring_empty(links_.from_slow)) {
+            // The slow path is finished and its ring is empty: this worker will create no more
+            // handoff records.
+            idle = true;
+            sh_.idle[id_].v.store(true, std::memory_order_release);
+        }
+        if (ph == phase::flush) {
+            // Every producer is idle: take what is still queued, then flush and leave.
+            while (poll_handoff()) {
+            }
+            pipe_->flush(rte_rdtsc());
+            sh_.done[id_].v.store(true, std::memory_order_release);
+            return 0;
+        }
+        if (busy) {
+            idle_loops = 0;
+        } else if (++idle_loops > 1024) {
+            // An idle poller gives its core back; never taken while traffic flows.
+            rte_delay_us_sleep(50);
+        } else {
+            rte_pause();
+        }
+    }
+}
+
+} // namespace siehub::dataplane
