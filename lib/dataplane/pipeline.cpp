@@ -119,7 +119,19 @@ payload_pipeline::payload_pipeline(unsigned worker, const settings& s, worker_li
     if (worker == 0 && channel_index_[ch_heartbeat] >= 0 && s.heartbeat_ns != 0) {
         heartbeat_ = std::make_unique<pipeline::heartbeat>(s.hub_name, s.hub_source, s.heartbeat_ns);
     }
+    if (links.filters != nullptr) {
+        filter_scratch_ = std::make_unique<match::scratch>(*links.filters);
+        vopt_.exclude = &payload_pipeline::excluded;
+        vopt_.exclude_ctx = this;
+    }
     tsc_hz_ = rte_get_tsc_hz();
+}
+
+bool payload_pipeline::excluded(void* self, core::byte_view qname) noexcept
+{
+    auto* p = static_cast<payload_pipeline*>(self);
+    auto const v = p->links_.filters->match(qname, *p->filter_scratch_, p->mc_);
+    return v.act == match::action::drop;
 }
 
 payload_pipeline::~payload_pipeline() = default;
@@ -148,7 +160,7 @@ void payload_pipeline::on_payload(const nmsg::payload_view& p, const sender_info
     in.time_sec = p.time_sec();
     in.time_nsec = p.time_nsec();
     pipeline::verify_result r;
-    pipeline::verify(in, {}, *scratch_, r);
+    pipeline::verify(in, vopt_, *scratch_, r);
     pipeline::count(vc_, r);
     if (!r.accepted()) {
         return; // dropped under its verify.* reason

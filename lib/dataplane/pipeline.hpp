@@ -19,6 +19,8 @@
 #include "dataplane/shared.hpp"
 #include "dataplane/txq.hpp"
 #include "dedup/table.hpp"
+#include "match/counters.hpp"
+#include "match/database.hpp"
 #include "pipeline/bailiwick.hpp"
 #include "pipeline/emit.hpp"
 #include "pipeline/heartbeat.hpp"
@@ -104,6 +106,7 @@ public:
     [[nodiscard]] const pipeline::verify_counters& verify_counters() const noexcept { return vc_; }
     [[nodiscard]] const pipeline::privacy_counters& privacy_counters() const noexcept { return pc_; }
     [[nodiscard]] const pipeline::bailiwick_checker& bailiwick() const noexcept { return *bw_; }
+    [[nodiscard]] const match::counter_block& match_counters() const noexcept { return mc_; }
     [[nodiscard]] const dedup::table& dedup_table() const noexcept { return *dedup_; }
     struct channel_out {
         std::uint16_t channel = 0;
@@ -130,6 +133,10 @@ private:
     pipeline::privacy_counters pc_;
     pipeline::siphash_key key_;
     std::unique_ptr<pipeline::bailiwick_checker> bw_;
+    std::unique_ptr<match::scratch> filter_scratch_;
+    match::counter_block mc_;
+    pipeline::verify_options vopt_;
+    static bool excluded(void* self, core::byte_view qname) noexcept;
     std::unique_ptr<dedup::table> dedup_;
     std::vector<channel_out> out_;
     std::array<int, 4096> channel_index_{}; // channel number → index in out_, -1 = disabled

@@ -36,6 +36,10 @@ settings to_settings(const control::config& cfg, const run_options& opts)
         ps.ingest = p.ingests();
         ps.output = p.outputs();
         ps.tap_name = p.tap ? p.tap_name : std::string();
+        if (p.address) {
+            ps.address = ipv4_bytes(p.address->address); // config keeps host order
+            ps.prefix = p.address->length;
+        }
         ps.rx_desc = p.rx_desc;
         ps.tx_desc = p.tx_desc;
         s.ports.push_back(ps);
@@ -63,6 +67,12 @@ settings to_settings(const control::config& cfg, const run_options& opts)
         ch.scrub_ecs = c.scrub_ecs;
         ch.scrub_cookies = c.scrub_cookies;
         s.channels.push_back(ch);
+    }
+    for (auto const& f : cfg.filters) {
+        char const* kind = f.type == control::filter_config::kind::exact    ? "exact:"
+                           : f.type == control::filter_config::kind::suffix ? "suffix:"
+                                                                            : "regex:";
+        s.filters.push_back({kind + f.pattern, f.action == control::filter_action::drop});
     }
     s.drain_ns = ns(cfg.drain_interval);
     s.heartbeat_ns = ns(cfg.heartbeat_interval);

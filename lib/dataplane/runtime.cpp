@@ -21,12 +21,17 @@
 #include <thread>
 
 #include "dataplane/counters.hpp"
+#include "dataplane/exception.hpp"
 #include "dataplane/pipeline.hpp"
 #include "dataplane/slowpath.hpp"
 #include "dataplane/worker.hpp"
 #include "dedup/counters.hpp"
 #include "dpdk/eal.hpp"
+#include "match/database.hpp"
+#include "match/rule.hpp"
 #include "telemetry/dedup_equations.hpp"
+#include "telemetry/dpdk_telemetry.hpp"
+#include "telemetry/live_line.hpp"
 #include "telemetry/reconcile.hpp"
 #include "telemetry/registry.hpp"
 #include "telemetry/stats_json.hpp"
@@ -183,10 +188,14 @@ run_result run_settings(const settings& s)
             ps.owner = std::make_unique<dpdk::port>(ps.id, frames.get(), pc);
             if (!s.ports[i].tap_name.empty()) {
                 ps.tap = dpdk::port::find("net_tap" + std::to_string(i));
+                // The kernel side: the port's MAC and MTU, the hub's address (exception.hpp).
+                auto const tap_id = tap_identity_for(ps.id, s.ports[i]);
+                prepare_tap(static_cast<std::uint16_t>(ps.tap), tap_id);
                 dpdk::port::config tc;
                 tc.tx_queues = static_cast<std::uint16_t>(nw);
                 ps.tap_owner = std::make_unique<dpdk::port>(static_cast<std::uint16_t>(ps.tap),
                                                             frames.get(), tc);
+                bring_up_tap(static_cast<std::uint16_t>(ps.tap), tap_id);
             }
         }
 
@@ -215,6 +224,17 @@ run_result run_settings(const settings& s)
             }
         }
 
+        // Qname exclusions: one Hyperscan database for the run, a scratch per worker.
+        std::unique_ptr<match::database> filters;
+        if (!s.filters.empty()) {
+            std::vector<match::rule> rules;
+            for (auto const& f : s.filters) {
+                rules.push_back(match::parse_rule(f.spec, f.drop ? match::action::drop : match::action::pass,
+                                                  static_cast<std::uint32_t>(rules.size())));
+            }
+            filters = std::make_unique<match::database>(match::database::compile(rules, match::action::pass));
+        }
+
         // Rings.
         shared_state sh;
         auto to_slow = make_ring("sh_to_slow", 1024, RING_F_SC_DEQ);
@@ -238,6 +258,7 @@ run_result run_settings(const settings& s)
             l.records = records.get();
             l.blocks = blocks.get();
             l.to_slow = to_slow.get();
+            l.filters = filters.get();
             for (std::size_t i = 0; i < s.ports.size(); ++i) {
                 l.channel_tx.push_back(sender_txq(i, w));
             }
@@ -278,6 +299,7 @@ run_result run_settings(const settings& s)
         auto const t_emit = reg.add_table(pipeline::emit_counter_table);
         auto const t_slow = reg.add_table(slow_counter_table);
         auto const t_priv = reg.add_table(pipeline::privacy_counter_table);
+        auto const t_match = reg.add_table(match::counter_table);
         for (auto& w : workers) {
             auto const id = w->id();
             reg.add_block(t_rt, telemetry::block_scope::on_worker(id), w->counters().v.data());
@@ -285,6 +307,7 @@ run_result run_settings(const settings& s)
             reg.add_block(t_pipe, telemetry::block_scope::on_worker(id), p.counters().v.data());
             reg.add_block(t_verify, telemetry::block_scope::on_worker(id), p.verify_counters().v.data());
             reg.add_block(t_priv, telemetry::block_scope::on_worker(id), p.privacy_counters().v.data());
+            reg.add_block(t_match, telemetry::block_scope::on_worker(id), p.match_counters().v.data());
             reg.add_block(t_bw, telemetry::block_scope::on_worker(id), p.bailiwick().counters().v.data());
             reg.add_block(t_dedup, telemetry::block_scope::on_worker(id), p.dedup_table().counters().v.data());
             for (auto const& o : p.channels()) {
@@ -315,6 +338,21 @@ run_result run_settings(const settings& s)
                                "every accepted payload leaves on ch202 (scrubbed) or is counted"});
         }
         auto const equations = telemetry::parse_equations(eq_info);
+        // /siehub/... commands for dpdk-telemetry.py, withdrawn before the registry goes away.
+        telemetry::publication published(reg, equations);
+        telemetry::live_config lc;
+        lc.frames_in = "rx.frames";
+        lc.frames_out = "tx.frames";
+        lc.payloads_in = "ingest.payloads_in";
+        lc.payloads_out = "emit.payloads";
+        lc.suppressed = "dedup.out_suppressed";
+        lc.drops = {"rx.drop_*", "nmsg.drop_*", "nmsg.crc_mismatch", "nmsg.to_slow_full",
+                    "slow.drop_*", "handoff.full", "handoff.no_record", "tx.full", "tx.no_mbuf",
+                    "rrsets.out_of_bailiwick", "rrsets.unverifiable", "emit.dropped_*"};
+        for (std::size_t i = 1; i < static_cast<std::size_t>(pipeline::first_info_counter); ++i) {
+            lc.drops.emplace_back(pipeline::verify_counter_table[i].name);
+        }
+        telemetry::live_line live(lc);
 
         std::vector<worker_ctx> ctx(nw);
         unsigned wi = 0;
@@ -355,7 +393,6 @@ run_result run_settings(const settings& s)
             }
             return true;
         };
-        std::uint64_t last_in = 0;
         while (true) {
             std::uint64_t const now = rte_rdtsc();
             std::uint64_t const now_ms = now * 1000 / hz;
@@ -400,19 +437,8 @@ run_result run_settings(const settings& s)
             }
             if (s.live_stats && now >= next_stats) {
                 next_stats = now + hz;
-                auto snap = reg.take();
-                std::uint64_t const in = snap.total("ingest.payloads_in");
-                std::fprintf(stderr,
-                             "siehub: payloads in %llu (+%llu/s) 202:%llu 204 ins:%llu sup:%llu "
-                             "220:%llu 221:%llu tx frames %llu\n",
-                             (unsigned long long)in, (unsigned long long)(in - last_in),
-                             (unsigned long long)snap.total("relay.ch202"),
-                             (unsigned long long)snap.total("dedup.out_inserted"),
-                             (unsigned long long)snap.total("dedup.out_suppressed"),
-                             (unsigned long long)snap.total("relay.ch220"),
-                             (unsigned long long)snap.total("relay.ch221"),
-                             (unsigned long long)snap.total("tx.frames"));
-                last_in = in;
+                double const up = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                std::fprintf(stderr, "siehub: %s\n", live.format(reg.take(), 1.0, up).c_str());
             }
             if (!busy) {
                 rte_delay_us_sleep(100);

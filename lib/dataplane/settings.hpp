@@ -16,6 +16,8 @@ struct port_settings {
     bool ingest = true;         // polled for sensor traffic
     bool output = true;         // channels may transmit here
     std::string tap_name;       // exception-path TAP interface; empty = none
+    std::array<std::uint8_t, 4> address{}; // the hub's IPv4 address here (network order), for
+    std::uint8_t prefix = 0;               // the TAP; prefix 0 = no address
     std::uint32_t rx_desc = 1024;
     std::uint32_t tx_desc = 1024;
 };
@@ -37,12 +39,19 @@ struct channel_settings {
     bool scrub_cookies = true;
 };
 
+// A qname exclusion (sie.md §2 rule 6) in lib/match's `kind:NAME` form.
+struct filter_settings {
+    std::string spec; // "exact:www.example.com", "suffix:example.com", "regex:…"
+    bool drop = true;
+};
+
 struct settings {
     std::vector<std::string> eal_args;
     std::vector<port_settings> ports;
     unsigned workers = 1;
     std::vector<std::uint16_t> ingest_udp_ports{8430};
     std::vector<channel_settings> channels;
+    std::vector<filter_settings> filters; // first match decides; no match passes
     std::uint64_t drain_ns = 1'000'000;
     std::uint64_t heartbeat_ns = 500'000'000;
     std::string hub_name = "siehub";

@@ -11,6 +11,10 @@
 #include "dataplane/txq.hpp"
 
 struct rte_mempool;
+
+namespace siehub::match {
+class database;
+}
 struct rte_ring;
 
 namespace siehub::dataplane {
@@ -53,6 +57,7 @@ struct worker_links {
     std::vector<rte_ring*> handoff_out; // [owner] SP/SC: records this worker sends to owner
     std::vector<rte_ring*> handoff_in;  // [producer] SP/SC: records owned by this worker
     std::vector<txq> channel_tx;        // [settings port index] this worker's TX queue
+    const match::database* filters = nullptr; // qname exclusions; nullptr = none
 };
 
 } // namespace siehub::dataplane

@@ -6,7 +6,7 @@ Runs `siehub --offline` on the golden nmsg captures (plain, 1280-byte with NMSG 
 512-byte fragments, zlib) with 1 and 2 workers, decodes every channel VLAN of the output with
 `siehub-nmsg pcap --vlan N` (which refuses any malformed datagram), and checks each channel
 against expectations computed here from the golden vectors, independently of the pipeline.
-Usage: siehub_offline_test.py SIEHUB SIEHUB_NMSG TESTDATA
+Usage: siehub_offline_test.py SIEHUB SIEHUB_NMSG TESTDATA DEMO_CONF
 """
 import json
 import os
@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 
-siehub, tool, td = sys.argv[1:4]
+siehub, tool, td, demo_conf = sys.argv[1:5]
 work = tempfile.mkdtemp(prefix="siehub-offline-")
 passed = failed = 0
 
@@ -145,6 +145,22 @@ if out is not None:
     b_out = os.path.join(work, "nmsg-udp-8430-w1.pcap")
     b = sorted(json.dumps(r["message"], sort_keys=True) for r in channel(b_out, 204))
     check("replay is deterministic (ch204)", a == b)
+
+# Qname exclusions (sie.md §2 rule 6): a participant's own zone never leaves the hub.
+conf = os.path.join(work, "filter.conf")
+with open(demo_conf) as f, open(conf, "w") as g:
+    g.write(f.read() + '\n[[filter]]\nsuffix = "www.example.com"\naction = "drop"\n')
+out, st = run_hub(os.path.join(td, "pcap", "nmsg-udp-8430.pcap"), 1, "filtered", ("--config", conf))
+if out is not None:
+    t = st["totals"]
+    relay = [r["message"] for r in channel(out, 202)]
+    www = [m for m in expect_relay if m["qname"].lower() == "www.example.com."]
+    check("filter: www.example.com transactions excluded and counted",
+          t.get("verify.excluded") == len(www) and len(relay) == len(expect_relay) - len(www),
+          f"excluded {t.get('verify.excluded')} relay {len(relay)} www {len(www)}")
+    check("filter: nothing for www.example.com on ch202",
+          all(m["qname"].lower() != "www.example.com." for m in relay))
+    check("filter: counters reconcile", st["reconciliation"]["ok"])
 
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
