@@ -32,9 +32,11 @@ int main()
         std::fprintf(stderr, "bad container\n");
         return 1;
     }
-    std::printf("container: %zu bytes, %zu payloads, entry cache %s (capacity %zu), crc32c %s\n",
+    std::printf("container: %zu bytes, %zu payloads, entry cache %s (capacity %zu), varint5 %s, "
+                "crc32c %s\n",
                 dg.size(), v0.payload_count(), v0.cached() ? "used" : "NOT used",
-                nmsg_view::entry_cache_capacity, crc32c_hw_available() ? "sse4.2" : "table");
+                nmsg_view::entry_cache_capacity, nmsg_fast_pext() ? "pext" : "portable",
+                crc32c_hw_available() ? "sse4.2" : "table");
 
     auto ours = bench::measure(
         "ours: datagram + container + payload views",

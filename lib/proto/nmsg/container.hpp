@@ -241,10 +241,10 @@ private:
     // gives the same result for this layout (checked by the fuzz target). Fills every member
     // of `f` when it returns true (and some of them when it returns false). Always inlined
     // into the container's pass, where it runs once per payload.
-    [[gnu::always_inline]] static bool decode_canonical(const std::uint8_t* p,
-                                                        const std::uint8_t* end,
-                                                        const std::uint8_t* rend,
-                                                        payload_fields& f) noexcept
+    template <bool Pext = false>
+    [[gnu::always_inline]] static bool
+    decode_canonical(const std::uint8_t* p, const std::uint8_t* end, const std::uint8_t* rend,
+                     payload_fields& f) noexcept
     {
         f.data = p;
         f.size = static_cast<std::size_t>(end - p);
@@ -266,7 +266,8 @@ private:
             if ((w0 & m0) == e0 && (w1 & m1) == e1 && (l & 0x8080) != 0x8080) [[likely]] {
                 f.vid = static_cast<std::uint32_t>((w0 >> 8) & 0x7f);
                 f.msgtype = static_cast<std::uint32_t>((w0 >> 24) & 0x7f);
-                f.time_sec = static_cast<std::int64_t>(pb_varint5_value((w0 >> 40) | (w1 << 24)));
+                f.time_sec =
+                    static_cast<std::int64_t>(pb_varint5_value<Pext>((w0 >> 40) | (w1 << 24)));
                 f.time_nsec = static_cast<std::uint32_t>(w1 >> 24);
                 const std::uint8_t* q = p + 17;
                 std::size_t len = l & 0x7f;
@@ -626,7 +627,7 @@ public:
     [[nodiscard]] pb_error detail() const noexcept { return error(); }
 
 private:
-    bool parse_fused(byte_view body) noexcept;
+    template <bool Pext> bool parse_fused(byte_view body) noexcept;
     void parse_generic(byte_view body) noexcept;
     void copy_from(const nmsg_view& o) noexcept;
 

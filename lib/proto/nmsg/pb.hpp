@@ -157,18 +157,32 @@ inline const std::uint8_t* pb_varint_at(const std::uint8_t* p, const std::uint8_
 }
 
 // The value of a 5-byte varint whose bytes are the low 40 bits of x (higher bits ignored;
-// the caller has checked the continuation bits). Five independent terms: short latency.
-constexpr std::uint64_t pb_varint5_value(std::uint64_t x) noexcept
+// the caller has checked the continuation bits). Portable: five independent terms, short
+// latency. With Pext, one BMI2 pext: callers take that only where nmsg_fast_pext() said
+// the CPU has it and runs it in hardware (not AMD before Zen 3, where it is microcoded).
+template <bool Pext = false> inline std::uint64_t pb_varint5_value(std::uint64_t x) noexcept
 {
+#if defined(__x86_64__)
+    if constexpr (Pext) {
+        std::uint64_t r;
+        // Inline asm rather than _pext_u64: the intrinsic needs -mbmi2 (or a target
+        // attribute) on every function it is inlined into.
+        asm("pextq %2, %1, %0" : "=r"(r) : "r"(x), "r"(std::uint64_t{0x7f7f7f7f7full}));
+        return r;
+    }
+#endif
     return (x & 0x7f) | ((x >> 1) & 0x3f80) | ((x >> 2) & 0x1fc000) | ((x >> 3) & 0xfe00000) |
            (((x >> 32) & 0x7f) << 28);
 }
 
+// Whether pb_varint5_value<true> may be used on this CPU (decided once).
+bool nmsg_fast_pext() noexcept;
+
 // pb_varint_at with a wider readable limit: the field ends at `end`, but the caller's
 // buffer is readable up to `rend` (>= end), so one 8-byte load covers the varint even at
 // the end of a field. Same results as pb_varint_at(p, end, v) for every input (a terminator
-// found past `end` means the varint is truncated within the field); 9-10 byte varints and
-// those within 8 bytes of `rend` go to pb_varint_at.
+// found past `end` means the varint is truncated within the field); varints that start
+// within 8 bytes of `rend` (9 or 10 for the longest ones) go to pb_varint_at.
 //
 // The length is found by a chain of branches rather than computed (tzcnt) from the bytes:
 // in a stream of same-shaped fields (a container's payloads) the branches predict, so the
@@ -212,10 +226,30 @@ constexpr std::uint64_t pb_varint5_value(std::uint64_t x) noexcept
     } else {
         std::uint64_t const stop = ~x & 0x8080808080808080ull;
         if (stop == 0) [[unlikely]] {
-            std::uint64_t t = 0;
-            const std::uint8_t* const r = pb_varint_at(p, end, t);
-            v = t;
-            return r;
+            // 9 or 10 bytes (a full 64-bit value, e.g. a sequence_id): bytes 8 and 9 by
+            // hand, with pb_varint_at's rule that a 10th byte holds at most bit 63.
+            std::uint64_t const b8 = rend - p >= 9 ? p[8] : 0xff;
+            std::uint64_t b9 = 0;
+            if (b8 < 0x80) {
+                n = 9;
+            } else if (rend - p >= 10) {
+                n = 10;
+                b9 = p[9];
+            } else {
+                std::uint64_t t = 0;
+                const std::uint8_t* const r = pb_varint_at(p, end, t);
+                v = t;
+                return r;
+            }
+            if (b9 > 1 || static_cast<std::ptrdiff_t>(n) > end - p) {
+                return nullptr;
+            }
+            std::uint64_t const hi = (b8 & 0x7f) << 56;
+            x = (x & 0x007f007f007f007full) | ((x & 0x7f007f007f007f00ull) >> 1);
+            x = (x & 0x00003fff00003fffull) | ((x & 0x3fff00003fff0000ull) >> 2);
+            x = (x & 0x000000000fffffffull) | ((x & 0x0fffffff00000000ull) >> 4);
+            v = x | hi | (b9 << 63);
+            return p + n;
         }
         n = (static_cast<std::size_t>(std::countr_zero(stop)) + 1) / 8;
     }

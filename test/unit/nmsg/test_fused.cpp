@@ -111,7 +111,8 @@ TEST_CASE("fused pass: cache up to capacity, walk beyond, same entries", "[nmsg]
         std::vector<std::uint8_t> body;
         std::vector<std::uint32_t> crcs;
         for (std::size_t i = 0; i < count; ++i) {
-            auto const s = realistic(i);
+            // Odd payloads under 128 bytes (1-byte entry length), even ones over.
+            auto const s = realistic(i, i % 2 ? 40 : 200);
             append(body, put_payload(s));
             crcs.push_back(crc32c_stored(s.vendor));
         }
@@ -129,7 +130,7 @@ TEST_CASE("fused pass: cache up to capacity, walk beyond, same entries", "[nmsg]
         for (auto const& e : v.entries()) {
             ok += e.crc_ok();
             CHECK(e.view.time_sec() == 1795382103 + static_cast<std::int64_t>(e.index));
-            CHECK(e.view.payload()->size() == 40);
+            CHECK(e.view.payload()->size() == (e.index % 2 ? 40u : 200u));
         }
         CHECK(ok == count);
     }
@@ -240,6 +241,19 @@ TEST_CASE("fused pass: payloads off the usual shape", "[nmsg][fused]")
         append(all_crcs, put_crc(crc));
         crc *= 131;
     }
+    // An entry length in a non-minimal 2-byte varint (0xb9 0x00 = 57): accepted as by
+    // libprotobuf, on the fast path too.
+    {
+        std::vector<std::uint8_t> one = put_payload(realistic(7, 40));
+        REQUIRE(one[1] == 57);
+        one[1] = 0xb9;
+        one.insert(one.begin() + 2, 0x00);
+        CHECK(same_entries(one) == 1);
+        CHECK(nmsg_view(one).cached());
+        append(all, one);
+        append(all_crcs, put_crc(crc));
+        specs.push_back(realistic(7, 40));
+    }
     append(all, all_crcs);
     nmsg_view const v(all);
     REQUIRE(v.valid());
@@ -346,4 +360,26 @@ TEST_CASE("pb_varint_fast agrees with pb_varint_at", "[nmsg][pb][fused]")
         b[4] = static_cast<std::uint8_t>(y & 0x7f);
         CHECK(pb_varint5_value(siehub::core::load_le64(b)) == x);
     }
+}
+
+TEST_CASE("pb_varint5_value: pext and portable forms agree", "[nmsg][pb][fused]")
+{
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("bmi2")) {
+        WARN("no BMI2 on this CPU: pext form not checked");
+        return;
+    }
+    std::mt19937_64 rng(5);
+    for (int i = 0; i < 100000; ++i) {
+        std::uint64_t const x = rng();
+        REQUIRE(pb_varint5_value<true>(x) == pb_varint5_value<false>(x));
+    }
+    // nmsg_view takes the pext form only where it is fast; either way the entries are the
+    // generic parse's (the other test cases run whichever this CPU gets).
+    INFO("nmsg_fast_pext: " << nmsg_fast_pext());
+    SUCCEED();
+#else
+    CHECK_FALSE(nmsg_fast_pext());
+#endif
 }
