@@ -1,31 +1,47 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The main job as it stands: build siehub, then run the offline nmsg tool on the golden nmsg
-# captures (fragmented, zlib, lossy) the way a participant's receiver would, showing decoded
-# JSON Lines and the per-sender sequence-loss report. No NIC, no hugepages.
+# The hub's main job on virtual NICs (no hardware, no hugepages): siehub replays a sensor
+# capture of nmsg/dnsqr traffic through the whole data plane (decode, verify, privacy scrub,
+# bailiwick, dedup, channel emitters) on net_pcap devices, then the channel VLANs of its
+# output are decoded with siehub-nmsg as a participant would, and the counters shown.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 testdata=${SIEHUB_TESTDATA:-../shared/testdata}
+input=${1:-$testdata/pcap/nmsg-udp-8430.pcap}
 
 bash scripts/install-deps.sh >/dev/null
 [ -f build/build.ninja ] || meson setup build >/dev/null
-ninja -C build apps/siehub-nmsg/siehub-nmsg >/dev/null
+ninja -C build apps/siehub/siehub apps/siehub-nmsg/siehub-nmsg >/dev/null
+hub=build/apps/siehub/siehub
 tool=build/apps/siehub-nmsg/siehub-nmsg
-
-echo "== 512-byte fragmented nmsg stream (fragments reassembled): first 3 payloads"
-"$tool" pcap "$testdata/pcap/nmsg-udp-8430-frag512.pcap" --json 2>/dev/null |
-    { head -3 | cut -c1-300; cat >/dev/null; }
-echo
-echo "== zlib + fragmented stream: payload count per message type"
-"$tool" pcap "$testdata/pcap/nmsg-udp-8430-zlib-frag512.pcap" --json 2>/dev/null |
-    sed -E 's/.*"vname":"([^"]*)","mname":"([^"]*)".*/\1\/\2/' | sort | uniq -c
-echo
-echo "== lossy 1280-byte stream: sequence loss per sender (stderr)"
-"$tool" pcap "$testdata/pcap/nmsg-udp-8430-mtu1280-loss.pcap" --json >/dev/null
-echo
-echo "== SIE/dnsdedupe file round trip: JSON -> nmsg -> JSON is byte-identical"
 out=$(mktemp -d)
-"$tool" write --from-json "$testdata/nmsg/dnsdedupe-insertion.jsonl" -o "$out/d.nmsg"
-"$tool" read "$out/d.nmsg" > "$out/d.jsonl"
-cmp "$out/d.jsonl" "$testdata/nmsg/dnsdedupe-insertion.jsonl" && echo "identical ($(wc -l < "$out/d.jsonl") records)"
-rm -rf "$out"
+trap 'rm -rf "$out"' EXIT
+
+echo "== siehub --offline $(basename "$input") (embedded demo config, 2 workers)"
+"$hub" --offline "$input" --out "$out/channels.pcap" --workers 2 --stats-json "$out/stats.json" 2>&1 |
+    grep -v -e '^TELEMETRY' -e '^EAL' || true
+echo
+echo "== per-channel output (each channel is nmsg broadcast on its own VLAN; ch255 heartbeat is off in replays)"
+for ch in 202 204 220 221; do
+    n=$("$tool" pcap "$out/channels.pcap" --vlan "$ch" 2>/dev/null | wc -l)
+    printf '  ch%s  %4d payloads\n' "$ch" "$n"
+done
+echo
+echo "== counters (payloads in = accepted + dropped by reason; dedup)"
+python3 - "$out/stats.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+t = d["totals"]
+keys = ["ingest.payloads_in", "verify.accepted", "verify.not_dnsqr", "verify.tcp", "verify.rd_set",
+        "verify.type_unanswered", "relay.ch202", "relay.ch220", "relay.ch221",
+        "rrsets.in_bailiwick", "dedup.out_inserted", "dedup.out_suppressed", "dedup.out_expirations"]
+for k in keys:
+    print(f"  {k:28} {t.get(k, 0)}")
+print("  reconciliation:", "ok" if d["reconciliation"]["ok"] else "FAILED")
+PY
+echo
+echo "== ch204 (SIE/dnsdedupe), first 4 records"
+"$tool" pcap "$out/channels.pcap" --vlan 204 2>/dev/null | head -4 | cut -c1-400
+echo
+echo "== ch221 (SIE/dnsnx)"
+"$tool" pcap "$out/channels.pcap" --vlan 221 2>/dev/null | cut -c1-400
