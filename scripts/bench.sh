@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# One command for the pipeline benchmark: builds siehub, gen_pcap and tsc_hz in release and
+# runs bench/pipeline/run_bench.py (siehub on net_pcap infinite RX next to dpdk-testpmd
+# io-forwarding on the same pcap, 1 and 2 workers, then finite 1280/8192 replays), printing a
+# table and writing bench/pipeline/results-<date>.json. docs/performance.md explains it.
+#
+#   scripts/bench.sh [--build DIR] [--at REV] [run_bench.py options...]
+#     --build DIR   meson build directory (default: build-bench; set up as release if missing)
+#     --at REV      benchmark commit REV: a `git archive` snapshot built in its own directory
+#                   (compare commits without touching the working tree)
+#   e.g. scripts/bench.sh --duration 20 --workers 1,2
+#        scripts/bench.sh --at HEAD~3 --json > old.json
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build="$root/build-bench"
+at=""
+args=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --build) build=$(realpath -m "$2"); shift 2 ;;
+    --at) at="$2"; shift 2 ;;
+    *) args+=("$1"); shift ;;
+    esac
+done
+src="$root"
+commit=$(git -C "$root" rev-parse --short HEAD)
+if [ -n "$at" ]; then
+    commit=$(git -C "$root" rev-parse --short "$at")
+    src="${TMPDIR:-/tmp}/siehub-bench-src-$commit"
+    if [ ! -d "$src" ]; then
+        mkdir -p "$src"
+        git -C "$root" archive "$commit" | tar -x -C "$src"
+    fi
+    # The snapshot may predate the harness: use this checkout's bench/pipeline.
+    mkdir -p "$src/bench/pipeline"
+    cp "$root"/bench/pipeline/*.cpp "$root"/bench/pipeline/*.py "$root"/bench/pipeline/meson.build \
+        "$src/bench/pipeline/"
+    grep -q "subdir('pipeline')" "$src/bench/meson.build" || echo "subdir('pipeline')" >> "$src/bench/meson.build"
+    build="$src/build-bench"
+elif [ -n "$(git -C "$root" status --porcelain --untracked-files=no)" ]; then
+    commit="$commit-dirty"
+fi
+if [ ! -f "$build/build.ninja" ]; then
+    meson setup "$build" "$src" --buildtype=release >/dev/null
+fi
+# Two jobs at most: this machine is shared (and measurements want the cores anyway).
+ninja -C "$build" -j2 apps/siehub/siehub bench/pipeline/gen_pcap bench/pipeline/tsc_hz >/dev/null
+exec python3 "$root/bench/pipeline/run_bench.py" --build "$build" --commit "$commit" \
+    --results-dir "$root/bench/pipeline" "${args[@]}"
