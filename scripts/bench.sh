@@ -36,7 +36,9 @@ if [ -n "$at" ]; then
     mkdir -p "$src/bench/pipeline"
     cp "$root"/bench/pipeline/*.cpp "$root"/bench/pipeline/*.py "$root"/bench/pipeline/meson.build \
         "$src/bench/pipeline/"
-    grep -q "subdir('pipeline')" "$src/bench/meson.build" || echo "subdir('pipeline')" >> "$src/bench/meson.build"
+    if ! grep -q "subdir('pipeline')" "$src/bench/meson.build"; then
+        echo "subdir('pipeline')" >> "$src/bench/meson.build"
+    fi
     build="$src/build-bench"
 elif [ -n "$(git -C "$root" status --porcelain --untracked-files=no)" ]; then
     commit="$commit-dirty"

@@ -72,10 +72,10 @@ std::uint32_t zipf(rng& r, std::uint32_t n, double s) noexcept
 
 // Real public suffixes (PSL), weighted by repetition like the shape of a resolver's traffic.
 constexpr std::array<std::string_view, 16> suffixes{
-    "com", "com", "com", "com", "net", "org", "de", "co.uk", "io", "ru",
-    "com.br", "jp", "fr", "nl", "info", "com.au"};
-constexpr std::array<std::string_view, 12> hosts{
-    "www", "www", "www", "mail", "api", "cdn", "static", "m", "img", "login", "shop", "app"};
+    "com", "com", "com",    "com", "net", "org", "de",   "co.uk",
+    "io",  "ru",  "com.br", "jp",  "fr",  "nl",  "info", "com.au"};
+constexpr std::array<std::string_view, 12> hosts{"www",    "www", "www", "mail",  "api",  "cdn",
+                                                 "static", "m",   "img", "login", "shop", "app"};
 
 std::string label(std::uint64_t h, unsigned min_len, unsigned max_len)
 {
@@ -119,7 +119,8 @@ zone_info zone_of(std::uint32_t z)
         // Authoritative servers in 198.18.0.0/15 (RFC 2544 benchmarking space).
         std::uint64_t const a = mix(h + 17 + k);
         zi.ns_addr[k] = {198, static_cast<std::uint8_t>(18 + (a & 1)),
-                         static_cast<std::uint8_t>(a >> 8), static_cast<std::uint8_t>(1 + (a >> 16) % 254)};
+                         static_cast<std::uint8_t>(a >> 8),
+                         static_cast<std::uint8_t>(1 + (a >> 16) % 254)};
     }
     return zi;
 }
@@ -292,8 +293,9 @@ private:
             ++t_sec_;
         }
         double const k = r_.uniform();
-        kind const kd = k < o_.nx ? kind::nxdomain : k < o_.nx + o_.servfail ? kind::servfail
-                                                                             : kind::noerror;
+        kind const kd = k < o_.nx                 ? kind::nxdomain
+                        : k < o_.nx + o_.servfail ? kind::servfail
+                                                  : kind::noerror;
         transaction t{};
         std::string qname;
         zone_info zi;
@@ -318,7 +320,8 @@ private:
         auto const ns2 = to_wire("ns2." + zi.apex);
 
         unsigned const srv = r_.below(2);
-        std::array<std::uint8_t, 4> const resolver{198, 19, static_cast<std::uint8_t>(200 + r_.below(8)),
+        std::array<std::uint8_t, 4> const resolver{198, 19,
+                                                   static_cast<std::uint8_t>(200 + r_.below(8)),
                                                    static_cast<std::uint8_t>(1 + r_.below(4))};
         std::array<std::uint8_t, 4> const server = zi.ns_addr[srv];
         auto const qport = static_cast<std::uint16_t>(1024 + r_.below(64000));

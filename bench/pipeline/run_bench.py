@@ -7,7 +7,7 @@ For each worker count it runs, for --duration seconds each:
   * dpdk-testpmd --forward-mode=io (the I/O floor: net_pcap RX copy + TX drop, nothing else);
   * siehub --config <generated> --duration D --stats-json F (decode, verify, privacy scrub,
     bailiwick, dedup, emit of ch202/204/220/221/255 to the same port's TX drop queue).
-Prints a table and writes JSON (results-<UTC date>.json in --results-dir, or stdout with
+Prints a table and writes JSON (results-<UTC date>-<commit>.json in --results-dir, or stdout with
 --json). How to read it: docs/performance.md.
 """
 
@@ -382,21 +382,26 @@ def main():
         "replay": replays,
     }
 
-    hdr = (f"{'workers':>7} {'frames/s':>10} {'payloads/s':>11} {'cyc/payload':>11} "
-           f"{'cpu cyc/pl':>10} {'wk cpu%':>7} {'floor fr/s':>11} {'floor pl/s':>11} "
-           f"{'hub/floor':>9} {'suppr%':>6}  drops")
+    hdr = (f"{'workers':>7} {'frames/s':>9} {'payloads/s':>10} {'cyc/pl':>7} {'wk cpu%':>7} "
+           f"{'cpu cyc/pl':>10} {'pl/cpu-s':>9} {'floor fr/s':>10} {'fl fr/cpu-s':>11} "
+           f"{'ratio':>6} {'r(cpu)':>6} {'suppr%':>6}  drops")
     lines = [hdr]
     for r in rows:
         h, f = r["hub"], r["testpmd_io"]
         dd = h["dedup_inserted"] + h["dedup_suppressed"]
         sup = 100.0 * h["dedup_suppressed"] / dd if dd else 0.0
         drops = ", ".join(f"{k}={v}" for k, v in h["drops"].items()) or "none"
-        lines.append(f"{r['workers']:>7} {h['frames_per_s']:>10,} {h['payloads_per_s']:>11,} "
-                     f"{h['cycles_per_payload'] or 0:>11,} "
+        ppf = h["payloads_per_frame"] or 1.0
+        hub_fr_cpu = h.get("payloads_per_cpu_s", 0) / ppf
+        fl_fr_cpu = f.get("frames_per_cpu_s", 0)
+        r["ratio_to_floor_cpu"] = round(hub_fr_cpu / fl_fr_cpu, 4) if fl_fr_cpu else None
+        wk = 100 * h["worker_run_s"] / (h["duration_s"] * r["workers"])
+        lines.append(f"{r['workers']:>7} {h['frames_per_s']:>9,} {h['payloads_per_s']:>10,} "
+                     f"{h['cycles_per_payload'] or 0:>7,} {wk:>7.0f} "
                      f"{h.get('cpu_cycles_per_payload', 0):>10,} "
-                     f"{100 * h['worker_run_s'] / (h['duration_s'] * r['workers']):>7.0f} "
-                     f"{f['frames_per_s']:>11,} "
-                     f"{f['payloads_per_s']:>11,} {r['ratio_to_floor']:>9} {sup:>6.1f}  {drops}")
+                     f"{h.get('payloads_per_cpu_s', 0):>9,} {f['frames_per_s']:>10,} "
+                     f"{fl_fr_cpu:>11,} {r['ratio_to_floor']:>6.3f} "
+                     f"{r['ratio_to_floor_cpu'] or 0:>6.4f} {sup:>6.1f}  {drops}")
     if replays:
         lines.append("# finite replay (--offline, 1 worker, libpcap read + /dev/null pcap write):")
         lines.append(f"{'container':>9} {'frames':>8} {'payloads':>9} {'payloads/s':>11} "
@@ -415,7 +420,8 @@ def main():
         print(json.dumps(result, indent=2))
         print(note + "\n" + table, file=sys.stderr)
     else:
-        path = os.path.join(a.results_dir, "results-" + result["date"][:10] + ".json")
+        path = os.path.join(a.results_dir,
+                            f"results-{result['date'][:10]}-{result['commit']}.json")
         with open(path, "w") as f:
             json.dump(result, f, indent=2)
             f.write("\n")
