@@ -196,6 +196,22 @@ def run_testpmd(testpmd, pcap, workers, duration, ncpu):
     }
 
 
+def human(v):
+    # The live line's three-digit counts: "412k", "1.25M".
+    mult = {"": 1, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
+    m = re.fullmatch(r"([0-9.]+)([kMGT]?)", v)
+    return round(float(m.group(1)) * mult[m.group(2)]) if m else 0
+
+
+def live_payload_rates(err):
+    """Per-second payload rates from the hub's live line: the early format
+    ("payloads in N (+R/s)") or the telemetry live line ("| payloads in R/s out ...")."""
+    old = [int(x) for x in re.findall(r"payloads in \d+ \(\+(\d+)/s\)", err)]
+    if old:
+        return old
+    return [human(x) for x in re.findall(r"\| payloads in ([0-9.]+[kMGT]?)/s", err)]
+
+
 def run_hub(siehub, cfg, stats_path, duration):
     cmd = [siehub, "--config", cfg, "--duration", str(duration), "--stats-json", stats_path]
     log = tempfile.TemporaryFile(mode="w+")
@@ -208,7 +224,7 @@ def run_hub(siehub, cfg, stats_path, duration):
         raise RuntimeError(f"siehub exited {p.returncode}:\n{err[-3000:]}")
     with open(stats_path) as f:
         stats = json.load(f)
-    live = [int(x) for x in re.findall(r"payloads in \d+ \(\+(\d+)/s\)", err)]
+    live = live_payload_rates(err)
     cpu = worker_cpu(threads)
     cpu["steal"] = round(steal, 4)
     return stats, live, " ".join(cmd), p.returncode, cpu
