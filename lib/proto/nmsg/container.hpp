@@ -437,7 +437,14 @@ private:
 // payload fails the container) and the decoded entry, CRC included, is kept in a per-view
 // cache of entry_cache_capacity records, so entries() hands out references into the cache
 // without touching the bytes again. The cache is not zeroed: only the records written are
-// ever read.
+// ever read. Within the pass, the shape every writer produces (entry key and 2-byte length,
+// 1-byte vid/msgtype, 5-byte time_sec, vendor length; 5-byte CRC varints) is recognised by
+// word compares and its 5-byte varints decoded with pext where the CPU has a fast one
+// (nmsg_fast_pext()); anything off that shape is read field by field, same results.
+//
+// Cost (bench_nmsg, 7219-byte container of 18 dnsqr payloads): about 100-110 ns for the
+// container and its views, against about 480 ns for libprotobuf with a reused Nmsg and
+// 1250 ns with a fresh one; about 125 ns without pext.
 //
 // Fallbacks, all giving the same entries (unit tests and the fuzz target compare them with
 // the generic parse): a container with more payloads than the cache, or a CRC before its
