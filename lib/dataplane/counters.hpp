@@ -15,6 +15,7 @@ namespace siehub::dataplane {
 
 enum class rt_counter : std::uint8_t {
     rx_frames,
+    rx_paused,
     rx_ingest,
     rx_exception,
     rx_drop_ipv4_fragment,
@@ -45,6 +46,7 @@ enum class rt_counter : std::uint8_t {
 inline constexpr std::array<telemetry::counter_info, telemetry::counter_count<rt_counter>>
     rt_counter_table{{
         {"rx.frames", "frames received on ingest ports"},
+        {"rx.paused", "poll rounds without RX because an owner's handoff ring was nearly full"},
         {"rx.ingest", "frames that are UDP to an ingest port (nmsg datagrams)"},
         {"rx.exception", "frames handed to the kernel through the TAP exception path"},
         {"rx.drop_ipv4_fragment", "IPv4 fragments of ingest traffic (not reassembled; dropped)"},

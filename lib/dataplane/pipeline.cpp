@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <stdexcept>
 #include <cstring>
 
 #include "dataplane/worker.hpp"
@@ -118,6 +119,19 @@ payload_pipeline::payload_pipeline(unsigned worker, const settings& s, worker_li
     }
     if (worker == 0 && channel_index_[ch_heartbeat] >= 0 && s.heartbeat_ns != 0) {
         heartbeat_ = std::make_unique<pipeline::heartbeat>(s.hub_name, s.hub_source, s.heartbeat_ns);
+    }
+    for (auto const& d : s.delegations) {
+        dns::name_buffer zone;
+        auto const zi = dns::from_text(d.zone.empty() ? "." : d.zone + ".", zone);
+        if (!zi.ok()) {
+            throw std::invalid_argument("delegation zone \"" + d.zone + "\": " + dns::to_string(zi.err));
+        }
+        for (auto const& a : d.servers) {
+            auto const e = bw_->add_static({zone.data(), zi.wire_len}, a);
+            if (e != pipeline::static_zone_error::ok) {
+                throw std::invalid_argument("delegation " + d.zone + ": " + pipeline::to_string(e));
+            }
+        }
     }
     if (links.filters != nullptr) {
         filter_scratch_ = std::make_unique<match::scratch>(*links.filters);

@@ -45,6 +45,16 @@ settings to_settings(const control::config& cfg, const run_options& opts)
         s.ports.push_back(ps);
     }
     s.workers = static_cast<unsigned>(cfg.worker_lcores.size());
+    s.main_cpu = cfg.main_lcore;
+    s.worker_cpus.assign(cfg.worker_lcores.begin(), cfg.worker_lcores.end());
+    for (auto const& d : cfg.delegations) {
+        delegation_settings ds;
+        ds.zone = d.zone;
+        for (auto const& a : d.servers) {
+            ds.servers.emplace_back(a.address.begin(), a.address.begin() + (a.v6 ? 16 : 4));
+        }
+        s.delegations.push_back(std::move(ds));
+    }
     s.ingest_udp_ports = cfg.ingest_udp_ports;
     for (auto const& c : cfg.channels) {
         if (!c.enabled) {

@@ -134,10 +134,18 @@ run_result run_settings(const settings& s)
     }
     // One lcore per worker plus the main (control + slow path) lcore, spread over the CPUs
     // this process may use; more lcores than CPUs is allowed (tests on small machines).
+    // Lcore i runs on the configured CPU (main: main_cpu, worker w: worker_cpus[w]); a CPU this
+    // machine does not have falls back to round-robin, so small test machines still run.
     unsigned const ncpu = std::max(1u, std::thread::hardware_concurrency());
+    auto cpu_for = [&](unsigned lcore) {
+        unsigned want = lcore == 0 ? s.main_cpu
+                        : lcore - 1 < s.worker_cpus.size() ? s.worker_cpus[lcore - 1]
+                                                            : lcore;
+        return want < ncpu ? want : lcore % ncpu;
+    };
     std::string lcores = "--lcores=";
     for (unsigned i = 0; i <= s.workers; ++i) {
-        lcores += (i ? "," : "") + std::to_string(i) + "@" + std::to_string(i % ncpu);
+        lcores += (i ? "," : "") + std::to_string(i) + "@" + std::to_string(cpu_for(i));
     }
     args.push_back(lcores);
     for (std::size_t i = 0; i < s.ports.size(); ++i) {
@@ -161,7 +169,7 @@ run_result run_settings(const settings& s)
         }
         auto tx_frames = dpdk::make_pktmbuf_pool(
             "sh_tx", 2047, 64, static_cast<std::uint16_t>(max_container + 64 + RTE_PKTMBUF_HEADROOM));
-        auto records = make_object_pool("sh_records", 8191, sizeof(rrset_record));
+        auto records = make_object_pool("sh_records", 8192 * std::max(1u, nw) - 1, sizeof(rrset_record));
         auto blocks = make_object_pool("sh_blocks", 1023, sizeof(payload_block));
 
         // Ports: RX queues spread over workers; a TX queue per worker plus one for the
@@ -247,7 +255,7 @@ run_result run_settings(const settings& s)
                 handoff[w].push_back(o == w ? nullptr
                                             : make_ring("sh_h" + std::to_string(w) + "_" +
                                                             std::to_string(o),
-                                                        2048, RING_F_SP_ENQ | RING_F_SC_DEQ));
+                                                        8192, RING_F_SP_ENQ | RING_F_SC_DEQ));
             }
         }
         std::vector<std::unique_ptr<worker>> workers;

@@ -45,13 +45,22 @@ struct filter_settings {
     bool drop = true;
 };
 
+// An operator-trusted delegation for bailiwick reconstruction (docs/bailiwick.md).
+struct delegation_settings {
+    std::string zone;                             // presentation form, "" = the root
+    std::vector<std::vector<std::uint8_t>> servers; // 4- or 16-byte addresses
+};
+
 struct settings {
     std::vector<std::string> eal_args;
     std::vector<port_settings> ports;
     unsigned workers = 1;
+    unsigned main_cpu = 0;              // CPU of the main (control + slow path) lcore
+    std::vector<unsigned> worker_cpus;  // CPU of each worker lcore
     std::vector<std::uint16_t> ingest_udp_ports{8430};
     std::vector<channel_settings> channels;
     std::vector<filter_settings> filters; // first match decides; no match passes
+    std::vector<delegation_settings> delegations;
     std::uint64_t drain_ns = 1'000'000;
     std::uint64_t heartbeat_ns = 500'000'000;
     std::string hub_name = "siehub";

@@ -123,6 +123,14 @@ void worker::handle_frame(rte_mbuf* m, const rx_source& src)
 
 bool worker::poll_rx()
 {
+    // Back-pressure: when an owner's ring is nearly full, take no new frames this round, so
+    // overload shows up as RX drops at the port (counted there), never as lost dedup state.
+    for (auto* r : links_.handoff_out) {
+        if (r != nullptr && rte_ring_free_count(r) < handoff_headroom) {
+            c_.add(rt_counter::rx_paused);
+            return false;
+        }
+    }
     bool any = false;
     rte_mbuf* pkts[burst];
     for (auto const& src : rx_) {
@@ -165,11 +173,16 @@ bool worker::poll_slow()
 
 bool worker::poll_handoff()
 {
+    // One RX burst can hand an owner several records per frame, so a ring is drained in
+    // several bursts per loop (bounded, so RX is never starved).
     bool any = false;
     void* objs[burst];
     for (auto* r : links_.handoff_in) {
-        unsigned const n = rte_ring_dequeue_burst(r, objs, burst, nullptr);
-        if (n != 0) {
+        for (unsigned round = 0; round < handoff_rounds; ++round) {
+            unsigned const n = rte_ring_dequeue_burst(r, objs, burst, nullptr);
+            if (n == 0) {
+                break;
+            }
             c_.add(rt_counter::handoff_received, n);
             pipe_->on_owned_records({reinterpret_cast<rrset_record**>(objs), n});
             any = true;

@@ -36,6 +36,10 @@ struct sender_info {
 class worker {
 public:
     static constexpr unsigned burst = 32;
+    // Free slots an outgoing handoff ring must keep for RX to go on: one RX burst of dnsqr
+    // payloads yields a few hundred RRset records at most.
+    static constexpr unsigned handoff_headroom = 1024;
+    static constexpr unsigned handoff_rounds = 16;
 
     worker(unsigned id, const settings& s, shared_state& sh, worker_links links,
            std::vector<rx_source> rx, std::uint16_t tap_tx_queue);
