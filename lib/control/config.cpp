@@ -8,6 +8,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -134,10 +135,14 @@ bool valid_port_name(std::string_view s) noexcept
     });
 }
 
-// A qname (exact or suffix filter) in presentation form: LDH/underscore labels of 1..63 bytes, ≤
-// 253 in all.
-bool normalise_name(std::string& s, std::string& why)
+// A qname (exact or suffix filter, delegation zone) in presentation form: LDH/underscore labels
+// of 1..63 bytes, ≤ 253 in all. With `root_ok`, "" and "." are the root (left as "").
+bool normalise_name(std::string& s, std::string& why, bool root_ok = false)
 {
+    if (root_ok && (s.empty() || s == ".")) {
+        s.clear();
+        return true;
+    }
     if (!s.empty() && s.front() == '.') {
         s.erase(0, 1);
     }
@@ -145,7 +150,7 @@ bool normalise_name(std::string& s, std::string& why)
         s.pop_back();
     }
     if (s.empty()) {
-        why = "the root suffix would match every name";
+        why = root_ok ? "empty label" : "the root suffix would match every name";
         return false;
     }
     if (s.size() > 253) {
@@ -254,6 +259,8 @@ public:
                 source_id_set |= privacy(sec, c.privacy);
             } else if (sec.name == "filter") {
                 filter(sec, c);
+            } else if (sec.name == "delegation") {
+                delegation(sec, c);
             } else if (sec.name == "slowpath") {
                 slowpath(sec, c.slowpath);
             } else if (sec.name == "exception") {
@@ -282,7 +289,8 @@ private:
     {
         static const std::vector<std::string_view> tables = {
             "hub", "eal", "workers", "ingest", "dedup", "privacy", "slowpath", "exception"};
-        static const std::vector<std::string_view> arrays = {"port", "channel", "filter"};
+        static const std::vector<std::string_view> arrays = {"port", "channel", "filter",
+                                                             "delegation"};
         bool const is_table = std::find(tables.begin(), tables.end(), sec.name) != tables.end();
         bool const is_array = std::find(arrays.begin(), arrays.end(), sec.name) != arrays.end();
         if (!is_table && !is_array) {
@@ -980,6 +988,91 @@ private:
         }
     }
 
+    void delegation(const toml::section& sec, config& c)
+    {
+        delegation_config d;
+        d.line = sec.pos.line;
+        bool zone_ok = false;
+        bool servers_ok = false;
+        dispatch(
+            sec,
+            {
+                {"zone",
+                 [&](const entry& e) {
+                     if (!string(e, d.zone, true)) {
+                         return;
+                     }
+                     std::string why;
+                     if (!normalise_name(d.zone, why, true)) {
+                         error(e.val.pos, "zone \"" + e.val.str + "\": " + why);
+                         return;
+                     }
+                     auto const [it, fresh] = delegation_lines_.emplace(d.zone, d.line);
+                     if (!fresh) {
+                         error(e.val.pos, "delegation for zone '" + zone_text(d.zone) +
+                                              "' already defined at line " +
+                                              std::to_string(it->second));
+                         return;
+                     }
+                     zone_ok = true;
+                 }},
+                {"servers",
+                 [&](const entry& e) {
+                     if (!array_of(e, kind::string)) {
+                         return;
+                     }
+                     if (e.val.array.empty()) {
+                         error(e.val.pos, "'servers' needs at least one address");
+                         return;
+                     }
+                     if (e.val.array.size() > max_delegation_servers) {
+                         error(e.val.pos, "'servers' lists " + std::to_string(e.val.array.size()) +
+                                              " addresses; at most " +
+                                              std::to_string(max_delegation_servers) +
+                                              " per zone (the bailiwick table keeps no more)");
+                         return;
+                     }
+                     bool ok = true;
+                     for (const auto& v : e.val.array) {
+                         // A server is one host: a prefix length (even /32) is refused rather
+                         // than read as a host, so a pasted subnet is never half-trusted.
+                         auto const p = v.str.find('/') == std::string::npos
+                                            ? parse_ip_prefix(v.str)
+                                            : std::nullopt;
+                         if (!p) {
+                             error(v.pos, "\"" + v.str +
+                                              "\" is not an IP address (IPv4 or IPv6, no prefix "
+                                              "length; e.g. \"192.0.2.53\", \"2001:db8::53\")");
+                             ok = false;
+                             continue;
+                         }
+                         if (std::find(d.servers.begin(), d.servers.end(), *p) != d.servers.end()) {
+                             error(v.pos, "server \"" + v.str + "\" listed twice");
+                             ok = false;
+                             continue;
+                         }
+                         d.servers.push_back(*p);
+                     }
+                     servers_ok = ok;
+                 }},
+            });
+        auto const has = [&](std::string_view key) {
+            return std::any_of(sec.entries.begin(), sec.entries.end(),
+                               [&](const entry& e) { return e.key == key; });
+        };
+        if (!has("zone")) {
+            error(sec.pos, "[[delegation]] needs a 'zone' (\"example.com\"; \"\" is the root)");
+        }
+        if (!has("servers")) {
+            error(sec.pos, "[[delegation]] needs 'servers' (the zone's authoritative addresses)");
+        }
+        if (zone_ok && servers_ok) {
+            c.delegations.push_back(std::move(d));
+        }
+    }
+
+    static std::string zone_text(const std::string& zone) { return zone.empty() ? "." : zone; }
+
     void slowpath(const toml::section& sec, slowpath_config& s)
     {
         dispatch(
@@ -1116,6 +1209,7 @@ private:
 
     std::string_view file_;
     std::vector<diagnostic>& errs_;
+    std::map<std::string, int> delegation_lines_; // zone -> its [[delegation]] line
 };
 
 } // namespace
@@ -1186,6 +1280,13 @@ std::string b(bool v)
     return v ? "true" : "false";
 }
 
+// A delegation server: the address alone (the length is implied by the family).
+std::string format_ip_address(const ip_prefix& p)
+{
+    std::string s = format_ip_prefix(p);
+    return s.substr(0, s.rfind('/'));
+}
+
 } // namespace
 
 std::string render_config(const config& c)
@@ -1252,6 +1353,13 @@ std::string render_config(const config& c)
               : f.type == filter_config::kind::suffix ? "suffix"
                                                       : "regex")
           << " = " << quote(f.pattern) << "\naction = " << quote(to_string(f.action)) << "\n";
+    }
+    for (const auto& d : c.delegations) {
+        o << "\n[[delegation]]\nzone = " << quote(d.zone) << "\nservers = [";
+        for (std::size_t i = 0; i < d.servers.size(); ++i) {
+            o << (i ? ", " : "") << quote(format_ip_address(d.servers[i]));
+        }
+        o << "]\n";
     }
     o << "\n[slowpath]\nring_size = " << c.slowpath.ring_size
       << "\nmax_fragments = " << c.slowpath.max_fragments
@@ -1328,6 +1436,12 @@ std::string summary(const config& c)
     }
     o << "filters: " << c.filters.size() << " (" << drops << " drop, " << c.filters.size() - drops
       << " pass)\n";
+    std::size_t servers = 0;
+    for (const auto& d : c.delegations) {
+        servers += d.servers.size();
+    }
+    o << "delegations: " << c.delegations.size() << " static bailiwick zone(s), " << servers
+      << " server address(es)\n";
     return o.str();
 }
 

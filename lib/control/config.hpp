@@ -7,6 +7,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -37,7 +38,9 @@ struct ipv4_prefix {
     bool operator==(const ipv4_prefix&) const = default;
 };
 
-// An ingest destination: IPv4 or IPv6 prefix (address bytes in network order).
+// An IPv4 or IPv6 prefix or address (ingest destinations, delegation servers). The address
+// bytes are in network order: IPv6 fills all 16; IPv4 has v6 = false, its 4 bytes in address[0..3]
+// (192.0.2.53 is c0 00 02 35) and zeros after them. Host bits beyond `length` are zero.
 struct ip_prefix {
     bool v6 = false;
     std::array<std::uint8_t, 16> address{};
@@ -100,6 +103,20 @@ struct filter_config {
     bool operator==(const filter_config&) const = default;
 };
 
+// A delegation the operator trusts (docs/bailiwick.md, static zones): the bailiwick checker
+// seeds each worker's table with it through add_static(zone wire form, address bytes), one call
+// per server. Static zones never expire and learning never overwrites them.
+struct delegation_config {
+    std::string zone;               // lower-case presentation name without the final dot ("" = the
+                                    // root), validated like filter names (normalise_name)
+    std::vector<ip_prefix> servers; // full-length addresses: IPv4 with length 32 (v6 = false,
+                                    // address in the first 4 bytes, network order), IPv6 with
+                                    // length 128; 1..max_delegation_servers, no duplicates
+    int line = 0;                   // the [[delegation]] header
+    bool operator==(const delegation_config&) const = default;
+};
+inline constexpr std::size_t max_delegation_servers = 16; // bailiwick's per-zone default
+
 struct dedup_config {
     std::uint32_t max_entries = 1u << 20;
     std::uint32_t max_key_bytes = 2048;
@@ -150,6 +167,7 @@ struct config {
     dedup_config dedup;
     privacy_config privacy;
     std::vector<filter_config> filters;
+    std::vector<delegation_config> delegations; // file order; zones unique
     slowpath_config slowpath;
     exception_config exception;
 

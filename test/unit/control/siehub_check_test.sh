@@ -33,6 +33,8 @@ grep -q "^channel 204: vlan 204 -> ff:ff:ff:ff:ff:ff 192.0.2.255:8430 via out0" 
 
 expect 0 "example config" -- --config "$root/drivers-config/siehub-example.conf" --check
 grep -q "^port sensors (ingest): 0000:3b:00.0" "$out" || { echo "FAIL: example summary"; cat "$out"; fail=1; }
+grep -q "^delegations: 1 static bailiwick zone(s), 2 server address(es)" "$out" ||
+    { echo "FAIL: example summary lacks the delegation"; cat "$out"; fail=1; }
 
 expect 0 "embedded default" -- --check
 grep -q "^config ok: <embedded siehub-demo.conf>" "$out" || { echo "FAIL: embedded"; fail=1; }

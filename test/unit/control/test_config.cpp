@@ -73,6 +73,9 @@ config without_lines(config c)
     for (auto& f : c.filters) {
         f.line = 0;
     }
+    for (auto& d : c.delegations) {
+        d.line = 0;
+    }
     return c;
 }
 
@@ -127,6 +130,7 @@ TEST_CASE("defaults are applied", "[control][config]")
     CHECK(c.privacy.pseudonym_key.empty());
     CHECK(c.privacy.source_id == 0x0e21e16bu); // FNV-1a 32 of "siehub"
     CHECK(c.filters.empty());
+    CHECK(c.delegations.empty());
     CHECK(c.slowpath.ring_size == 1024);
     CHECK(c.slowpath.timeout == 30s);
     CHECK(c.exception.ring_size == 1024);
@@ -306,6 +310,12 @@ TEST_CASE("the shipped example configs parse", "[control][config]")
     CHECK(c.ingest_udp_ports == std::vector<std::uint16_t>{8430, 8431});
     REQUIRE(c.ingest_addresses.size() == 1);
     CHECK(format_ip_prefix(c.ingest_addresses[0]) == "198.51.100.10/32");
+    REQUIRE(c.delegations.size() == 1);
+    CHECK(c.delegations[0].zone == "example.com");
+    REQUIRE(c.delegations[0].servers.size() == 2);
+    CHECK(format_ip_prefix(c.delegations[0].servers[0]) == "192.0.2.53/32");
+    CHECK(format_ip_prefix(c.delegations[0].servers[1]) == "2001:db8::53/128");
+    CHECK(c.delegations[0].line == 125);
 }
 
 TEST_CASE("docs/config.md carries the example config verbatim", "[control][config]")
@@ -466,4 +476,206 @@ TEST_CASE("strings with control characters are refused", "[control][config]")
 {
     expect_error(minimal + "[hub]\nname = \"a\\nb\"\n", 8, "must not contain control characters");
     expect_error(minimal + "[eal]\nargs = [\"--no-huge\", \"a\\tb\"]\n", 8, "control characters");
+}
+
+namespace {
+
+ip_prefix v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d)
+{
+    ip_prefix p;
+    p.address = {a, b, c, d};
+    p.length = 32;
+    return p;
+}
+
+// 2001:db8::<last two bytes>
+ip_prefix v6_doc(std::uint8_t hi, std::uint8_t lo)
+{
+    ip_prefix p;
+    p.v6 = true;
+    p.address = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, hi, lo};
+    p.length = 128;
+    return p;
+}
+
+} // namespace
+
+TEST_CASE("[[delegation]] parses zones and server addresses", "[control][config][delegation]")
+{
+    auto const c = parse_ok(minimal +                                    // lines 1-6
+                            "[[delegation]]\n"                           // 7
+                            "zone = 'Example.COM.'\n"                    // 8
+                            "servers = ['192.0.2.53', '2001:DB8::53']\n" // 9
+                            "\n"                                         // 10
+                            "[[delegation]]\n"                           // 11
+                            "servers = [\n"                              // 12
+                            "    '10.0.0.1',\n"                          // 13
+                            "]\n"                                        // 14
+                            "zone = ''\n"                                // 15
+                            "[[delegation]]\n"                           // 16
+                            "zone = '.sub_1.example.net'\n"              // 17
+                            "servers = ['::ffff:192.0.2.1', '255.255.255.255']\n");
+    REQUIRE(c.delegations.size() == 3);
+    const auto& a = c.delegations[0];
+    CHECK(a.zone == "example.com"); // lower case, no final dot
+    CHECK(a.line == 7);
+    REQUIRE(a.servers.size() == 2);
+    // IPv4: network order in the first 4 bytes, the rest zero, length 32.
+    CHECK(a.servers[0] == v4(192, 0, 2, 53));
+    CHECK_FALSE(a.servers[0].v6);
+    CHECK(a.servers[0].address[0] == 0xc0);
+    CHECK(a.servers[0].address[3] == 0x35);
+    CHECK(a.servers[0].address[4] == 0);
+    CHECK(a.servers[1] == v6_doc(0, 0x53));
+    const auto& root = c.delegations[1];
+    CHECK(root.zone.empty());
+    CHECK(root.line == 11);
+    CHECK(root.servers == std::vector<ip_prefix>{v4(10, 0, 0, 1)});
+    const auto& b = c.delegations[2];
+    CHECK(b.zone == "sub_1.example.net");
+    REQUIRE(b.servers.size() == 2);
+    CHECK(b.servers[0].v6); // a v4-mapped address stays IPv6
+    CHECK(b.servers[0].length == 128);
+    CHECK(b.servers[0].address[10] == 0xff);
+    CHECK(b.servers[0].address[15] == 1);
+    CHECK(b.servers[1] == v4(255, 255, 255, 255));
+
+    // "." is the root as well.
+    auto const dot = parse_ok(minimal + "[[delegation]]\nzone = '.'\nservers = ['192.0.2.1']\n");
+    REQUIRE(dot.delegations.size() == 1);
+    CHECK(dot.delegations[0].zone.empty());
+
+    // 16 servers is the most a zone may list.
+    std::string many = "servers = [";
+    for (int i = 1; i <= 16; ++i) {
+        many += (i > 1 ? ", '10.0.0." : "'10.0.0.") + std::to_string(i) + "'";
+    }
+    auto const full = parse_ok(minimal + "[[delegation]]\nzone = 'a.example'\n" + many + "]\n");
+    REQUIRE(full.delegations.size() == 1);
+    CHECK(full.delegations[0].servers.size() == max_delegation_servers);
+    CHECK(full.delegations[0].servers.back() == v4(10, 0, 0, 16));
+
+    // 63-byte labels and 253 characters are the limits, as for filter names.
+    std::string const l63(63, 'a');
+    std::string const long_zone = l63 + "." + l63 + "." + l63 + "." + std::string(61, 'b');
+    REQUIRE(long_zone.size() == 253);
+    auto const lz =
+        parse_ok(minimal + "[[delegation]]\nzone = '" + long_zone + ".'\nservers = ['::1']\n");
+    CHECK(lz.delegations[0].zone == long_zone);
+}
+
+TEST_CASE("[[delegation]] errors name their lines", "[control][config][delegation]")
+{
+    auto del = [](const std::string& body) { return minimal + "[[delegation]]\n" + body; };
+    std::string const zone = "zone = 'example.com'\n"; // line 8 when first
+    std::string const servers = "servers = ['192.0.2.53']\n";
+
+    // required keys: the error names the [[delegation]] header (line 7)
+    expect_error(del(servers), 7, "[[delegation]] needs a 'zone'");
+    expect_error(del(zone), 7, "[[delegation]] needs 'servers'");
+    expect_error(minimal + "[delegation]\n" + zone + servers, 7, "write [[delegation]]");
+    expect_error(minimal + "[[delegaton]]\n" + zone + servers, 7,
+                 "unknown section 'delegaton' (did you mean 'delegation'?)");
+    expect_error(del(zone + servers + "server = ['192.0.2.54']\n"), 10,
+                 "unknown key 'server' in [[delegation]] (did you mean 'servers'?)");
+    expect_error(del(zone + servers + "ttl = 5\n"), 10, "(known: zone, servers)");
+
+    // zone
+    expect_error(del("zone = 5\n" + servers), 8, "'zone' must be a string, not an integer");
+    expect_error(del("zone = 'a b.example'\n" + servers), 8, "zone \"a b.example\": character ' '");
+    expect_error(del("zone = 'a..example'\n" + servers), 8, "empty label");
+    expect_error(del("zone = '..'\n" + servers), 8, "empty label");
+    expect_error(del("zone = 'a/b.example'\n" + servers), 8, "character '/'");
+    expect_error(del("zone = '" + std::string(64, 'a') + ".example'\n" + servers), 8,
+                 "a label longer than 63 characters");
+    expect_error(del("zone = '" + std::string(63, 'a') + "." + std::string(63, 'a') + "." +
+                     std::string(63, 'a') + "." + std::string(62, 'a') + "'\n" + servers),
+                 8, "longer than 253 characters");
+    expect_error(del("zone = \"a\\tb\"\n" + servers), 8, "control characters");
+
+    // servers
+    expect_error(del(zone + "servers = '192.0.2.53'\n"), 9,
+                 "'servers' must be an array, not a string");
+    expect_error(del(zone + "servers = [53]\n"), 9, "'servers' must be an array of strings");
+    expect_error(del(zone + "servers = []\n"), 9, "'servers' needs at least one address");
+    std::string seventeen = "servers = [";
+    for (int i = 1; i <= 17; ++i) {
+        seventeen += (i > 1 ? ", '10.0.0." : "'10.0.0.") + std::to_string(i) + "'";
+    }
+    expect_error(del(zone + seventeen + "]\n"), 9, "lists 17 addresses; at most 16 per zone");
+    expect_error(del(zone + "servers = ['192.0.2.0/24']\n"), 9,
+                 "\"192.0.2.0/24\" is not an IP address (IPv4 or IPv6, no prefix length");
+    expect_error(del(zone + "servers = ['192.0.2.53/32']\n"), 9, "no prefix length");
+    expect_error(del(zone + "servers = ['2001:db8::53/128']\n"), 9, "no prefix length");
+    expect_error(del(zone + "servers = ['192.0.2.256']\n"), 9, "is not an IP address");
+    expect_error(del(zone + "servers = ['ns1.example.com']\n"), 9, "is not an IP address");
+    expect_error(del(zone + "servers = ['2001:db8::5g']\n"), 9, "is not an IP address");
+    expect_error(del(zone + "servers = ['']\n"), 9, "\"\" is not an IP address");
+    expect_error(del(zone + "servers = ['192.0.2.53', '192.0.2.053']\n"), 9,
+                 "\"192.0.2.053\" is not an IP address");
+    // a bad element on its own line of a multi-line array is reported at that line
+    expect_error(del(zone + "servers = [\n  '192.0.2.53',\n  '2001:db8::53',\n  'x',\n]\n"), 12,
+                 "\"x\" is not an IP address");
+    expect_error(del(zone + "servers = [\n  '2001:db8::53',\n  '2001:DB8:0::53',\n]\n"), 11,
+                 "server \"2001:DB8:0::53\" listed twice");
+
+    // duplicate zones: the error is at the second zone and names the first table's line
+    expect_error(del(zone + servers) + "\n[[delegation]]\n" + zone + servers, 12,
+                 "delegation for zone 'example.com' already defined at line 7");
+    expect_error(del(zone + servers) + "[[delegation]]\nzone = 'EXAMPLE.com.'\n" + servers, 11,
+                 "zone 'example.com' already defined at line 7");
+    expect_error(del("zone = ''\n" + servers) + "[[delegation]]\n" + servers + "zone = '.'\n", 12,
+                 "delegation for zone '.' already defined at line 7");
+}
+
+TEST_CASE("[[delegation]] reports every mistake at once", "[control][config][delegation]")
+{
+    auto const r = parse_config(minimal +                        // 1-6
+                                    "[[delegation]]\n"           // 7
+                                    "zone = 'example.com'\n"     // 8
+                                    "servers = [\n"              // 9
+                                    "  '192.0.2.1/32',\n"        // 10
+                                    "  '192.0.2.53',\n"          // 11
+                                    "  'nope',\n"                // 12
+                                    "]\n"                        // 13
+                                    "[[delegation]]\n"           // 14
+                                    "zone = 'example.com'\n"     // 15
+                                    "servers = ['192.0.2.53']\n" // 16
+                                    "[[delegation]]\n"           // 17
+                                    "zone = 'other.example'\n",  // 18
+                                "t.conf");
+    REQUIRE(r.errors.size() == 4);
+    CHECK(r.errors[0].line == 10);
+    CHECK(r.errors[1].line == 12);
+    CHECK(to_string(r.errors[2]) ==
+          "t.conf:15:8: delegation for zone 'example.com' already defined at line 7");
+    CHECK(r.errors[3].line == 17);
+    CHECK(r.errors[3].message.find("needs 'servers'") != std::string::npos);
+}
+
+TEST_CASE("[[delegation]] round-trips through render_config", "[control][config][delegation]")
+{
+    auto const a = parse_ok(minimal + "[[delegation]]\nzone = 'Example.com'\n"
+                                      "servers = ['192.0.2.53', '2001:db8::53']\n"
+                                      "[[delegation]]\nzone = '.'\nservers = ['198.41.0.4']\n"
+                                      "[[delegation]]\nzone = 'b.example'\n"
+                                      "servers = ['::ffff:10.0.0.1', '10.0.0.1']\n");
+    std::string const text = render_config(a);
+    CHECK(text.find("[[delegation]]\nzone = 'example.com'\n"
+                    "servers = ['192.0.2.53', '2001:db8::53']\n") != std::string::npos);
+    CHECK(text.find("[[delegation]]\nzone = ''\nservers = ['198.41.0.4']\n") != std::string::npos);
+    auto const b = parse_config(text, "rendered");
+    for (const auto& e : b.errors) {
+        UNSCOPED_INFO(to_string(e));
+    }
+    REQUIRE(b.cfg.has_value());
+    REQUIRE(b.cfg->delegations.size() == 3);
+    CHECK(b.cfg->delegations[1].zone.empty());
+    CHECK(without_lines(*b.cfg) == without_lines(a));
+    CHECK(render_config(*b.cfg) == text);
+    // no delegations: no [[delegation]] table in the text
+    CHECK(render_config(parse_ok(minimal)).find("delegation") == std::string::npos);
+
+    CHECK(summary(a).find("delegations: 3 static bailiwick zone(s), 5 server address(es)\n") !=
+          std::string::npos);
 }
