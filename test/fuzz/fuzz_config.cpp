@@ -22,6 +22,9 @@ config without_lines(config c)
     for (auto& f : c.filters) {
         f.line = 0;
     }
+    for (auto& d : c.delegations) {
+        d.line = 0;
+    }
     return c;
 }
 
