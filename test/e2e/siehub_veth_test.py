@@ -305,13 +305,17 @@ def main():
         if ip("netns", "add", ns, check_rc=False).returncode != 0:
             skip(f"cannot create network namespace {ns}")
         namespaces.append(ns)
-        with netns(ns):
-            # Nothing of IPv6 in either namespace: no link-local addresses, DAD or MLD.
-            sysctl("net/ipv6/conf/all/disable_ipv6", "1")
-            sysctl("net/ipv6/conf/default/disable_ipv6", "1")
+    with netns(sensor_ns):
+        # Nothing of IPv6 on the sensor's side: no link-local addresses, DAD or MLD.
+        sysctl("net/ipv6/conf/all/disable_ipv6", "1")
+        sysctl("net/ipv6/conf/default/disable_ipv6", "1")
     if ip("link", "add", veth_hub, "type", "veth", "peer", "name", veth_sensor, "netns", sensor_ns,
           ns=hub_ns, check_rc=False).returncode != 0:
         skip("cannot create a veth pair")
+    with netns(hub_ns):
+        # IPv6 off on the hub's veth end only: the TAP must switch it off itself (exception.hpp),
+        # which the address and stray-frame checks below see.
+        sysctl(f"net/ipv6/conf/{veth_hub}/disable_ipv6", "1")
 
     # The hub's end: no address, ARP off, strict reverse-path filter; what reaches the hub's
     # kernel must come through the TAP.
@@ -461,10 +465,14 @@ max_entries = 65536
     # Every channel frame well formed and addressed as configured.
     by_vlan = {}
     bad = []
+    stray = []
     others = 0
     for t, fr in cap.frames:
         if fr[12:14] != b"\x81\x00":
-            others += 1  # ARP, ICMP replies
+            others += 1
+            et = fr[12:14]
+            if not (et == b"\x08\x06" or (et == b"\x08\x00" and fr[14 + 9] == 1)):
+                stray.append(fr[:40].hex())  # only the kernel's ARP and ICMP may come untagged
             continue
         try:
             vlan, src_mac, sip, dip, dport, payload = parse_channel_frame(fr)
@@ -477,6 +485,8 @@ max_entries = 65536
             continue
         by_vlan.setdefault(vlan, []).append((t, fr, payload))
     check("every channel frame is well formed and addressed as configured", not bad, str(bad[:5]))
+    check("nothing but ARP and ICMP leaves the hub untagged (no IPv6, no other chatter)",
+          not stray, str(stray[:3]))
     check("VLAN tags arrived in PACKET_AUXDATA", cap.stripped > 0, str(cap.stripped))
     check("only the configured VLANs", set(by_vlan) <= {202, 204, 221}, str(sorted(by_vlan)))
 
