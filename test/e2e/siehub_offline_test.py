@@ -162,5 +162,18 @@ if out is not None:
           all(m["qname"].lower() != "www.example.com." for m in relay))
     check("filter: counters reconcile", st["reconciliation"]["ok"])
 
+# With the operator's delegation for example.com (docs/bailiwick.md), the referral's NS RRset is
+# in bailiwick example.com. as the golden ch204 vector has it: every golden INSERTION appears.
+conf = os.path.join(work, "delegation.conf")
+with open(demo_conf) as f, open(conf, "w") as g:
+    g.write(f.read() + '\n[[delegation]]\nzone = "example.com"\nservers = ["192.0.2.53", "2001:db8::53"]\n')
+out, st = run_hub(os.path.join(td, "pcap", "nmsg-udp-8430.pcap"), 2, "delegation", ("--config", conf))
+if out is not None:
+    ins = {rkey(r["message"]) for r in channel(out, 204) if r["message"]["type"] == "INSERTION"}
+    missing = [m["rrname"] + " " + m["rrtype"] for m in golden_ins if rkey(m) not in ins]
+    check("delegation: all 9 golden ch204 INSERTIONs present", not missing, str(missing))
+    check("delegation: bailiwick resolved by the table", st["totals"].get("bailiwick.resolved_by_table", 0) > 0)
+    check("delegation: counters reconcile", st["reconciliation"]["ok"])
+
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
