@@ -325,6 +325,10 @@ run_result run_settings(const settings& s)
         }
         reg.add_block(t_slow, telemetry::block_scope::on_worker(telemetry::block_scope::control_worker),
                       slow.counters().v.data());
+        // The control lcore's own frame counters: the exception return path (TAP → wire).
+        rt_counters control_counters;
+        reg.add_block(t_rt, telemetry::block_scope::on_worker(telemetry::block_scope::control_worker),
+                      control_counters.v.data());
 
         // Payload-level equations: every payload that entered is accepted or dropped by one
         // verify reason (or its CRC failed); every accepted one is relayed on ch202.
@@ -415,6 +419,8 @@ run_result run_settings(const settings& s)
                 if (n != 0) {
                     busy = true;
                     std::uint16_t const sent = sender_txq(static_cast<std::size_t>(&ps - ports.data()), nw).burst(pkts, n);
+                    control_counters.add(rt_counter::exception_tx, sent);
+                    control_counters.add(rt_counter::exception_tx_full, n - sent);
                     for (std::uint16_t k = sent; k < n; ++k) {
                         rte_pktmbuf_free(pkts[k]);
                     }
