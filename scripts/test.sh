@@ -29,7 +29,7 @@ ninja -C build -j"$jobs" || exit 1
 meson test -C build -j"$jobs" --print-errorlogs --num-processes "$jobs" || status=1
 
 if [ $sanitize -eq 1 ]; then
-    setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized \
+    setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized -Dbench=false \
         || exit 1
     ninja -C build-asan -j"$jobs" || exit 1
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
