@@ -26,14 +26,14 @@ setup() { # dir, extra args…
 status=0
 setup build || exit 1
 ninja -C build -j"$jobs" || exit 1
-meson test -C build -j"$jobs" --print-errorlogs --num-processes "$jobs" || status=1
+meson test -C build --print-errorlogs --num-processes "$jobs" || status=1
 
 if [ $sanitize -eq 1 ]; then
     setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized -Dbench=false \
         || exit 1
     ninja -C build-asan -j"$jobs" || exit 1
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
-        meson test -C build-asan -j"$jobs" --print-errorlogs --no-suite slow || status=1
+        meson test -C build-asan --print-errorlogs --num-processes "$jobs" --no-suite slow || status=1
 fi
 
 python3 - "$sanitize" <<'PY'
