@@ -973,11 +973,14 @@ line_error build_message(build_ctx& c, const node& obj, const key_def (&keys)[K]
     }
     bool have_type = false;
     bool have_class = false;
+    // Declared outside the loop: GCC 12's ASan reports a loop-scoped out-parameter written
+    // through an inlined call as used after scope when the loop is unrolled.
+    std::uint64_t v = 0;
     for (std::size_t i = 0; i < K; ++i) {
         if (vals[i] == nullptr || tc.rrtype == 0) {
             continue;
         }
-        std::uint64_t v = 0;
+        v = 0;
         if (keys[i].number == tc.rrtype) {
             if (const line_error e = numeric_value(d, keys[i].kind, *vals[i], v);
                 e != line_error::none) {
