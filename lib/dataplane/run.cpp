@@ -84,6 +84,13 @@ settings to_settings(const control::config& cfg, const run_options& opts)
                                                                             : "regex:";
         s.filters.push_back({kind + f.pattern, f.action == control::filter_action::drop});
     }
+    s.slow_ring_size = cfg.slowpath.ring_size;
+    s.reasm_max_fragments = cfg.slowpath.max_fragments;
+    s.reasm_max_set_bytes = cfg.slowpath.max_set_bytes;
+    s.reasm_max_sets = cfg.slowpath.max_sets;
+    s.reasm_max_total_bytes = cfg.slowpath.max_total_bytes;
+    s.reasm_timeout_ms = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(cfg.slowpath.timeout).count());
     s.drain_ns = ns(cfg.drain_interval);
     s.heartbeat_ns = ns(cfg.heartbeat_interval);
     s.hub_name = cfg.hub_name;

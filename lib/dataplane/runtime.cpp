@@ -245,7 +245,7 @@ run_result run_settings(const settings& s)
 
         // Rings.
         shared_state sh;
-        auto to_slow = make_ring("sh_to_slow", 1024, RING_F_SC_DEQ);
+        auto to_slow = make_ring("sh_to_slow", s.slow_ring_size, RING_F_SC_DEQ);
         std::vector<ring_ptr> from_slow;
         std::vector<std::vector<ring_ptr>> handoff(nw);
         for (unsigned w = 0; w < nw; ++w) {
@@ -295,7 +295,13 @@ run_result run_settings(const settings& s)
         for (auto& r : from_slow) {
             fs.push_back(r.get());
         }
-        slow_path slow(to_slow.get(), fs, blocks.get());
+        nmsg::reasm_config rc;
+        rc.max_fragments = s.reasm_max_fragments;
+        rc.max_set_bytes = s.reasm_max_set_bytes;
+        rc.max_sets = s.reasm_max_sets;
+        rc.max_total_bytes = s.reasm_max_total_bytes;
+        rc.timeout_ms = s.reasm_timeout_ms;
+        slow_path slow(to_slow.get(), fs, blocks.get(), rc);
 
         // Counters: every block registered once; the registry reads them without locks.
         telemetry::registry reg;

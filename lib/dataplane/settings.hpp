@@ -70,6 +70,13 @@ struct settings {
     std::uint32_t dedup_entries = 1u << 16;
     std::uint32_t dedup_idle_s = 3 * 3600;
     std::uint32_t dedup_max_age_s = 24 * 3600;
+    // slow path (docs/config.md [slowpath])
+    std::uint32_t slow_ring_size = 1024;
+    std::uint32_t reasm_max_fragments = 4096;
+    std::uint64_t reasm_max_set_bytes = 1048576 + 4096;
+    std::uint32_t reasm_max_sets = 64;
+    std::uint64_t reasm_max_total_bytes = 16u << 20;
+    std::uint64_t reasm_timeout_ms = 30000;
     // pools
     std::uint32_t mbufs = 8191;
     // offline: stop once this many frames have been received on ingest ports (0 = run on)

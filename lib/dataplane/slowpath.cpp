@@ -13,8 +13,10 @@
 
 namespace siehub::dataplane {
 
-slow_path::slow_path(rte_ring* in, std::vector<rte_ring*> to_workers, rte_mempool* blocks)
-    : in_(in), out_(std::move(to_workers)), blocks_(blocks), inflated_(nmsg::zlib_max_inflated),
+slow_path::slow_path(rte_ring* in, std::vector<rte_ring*> to_workers, rte_mempool* blocks,
+                     const nmsg::reasm_config& reasm)
+    : in_(in), out_(std::move(to_workers)), blocks_(blocks), reasm_(reasm),
+      inflated_(nmsg::zlib_max_inflated),
       linear_(65536)
 {
 }

@@ -51,7 +51,8 @@ inline constexpr std::array<telemetry::counter_info, telemetry::counter_count<sl
 
 class slow_path {
 public:
-    slow_path(rte_ring* in, std::vector<rte_ring*> to_workers, rte_mempool* blocks);
+    slow_path(rte_ring* in, std::vector<rte_ring*> to_workers, rte_mempool* blocks,
+              const nmsg::reasm_config& reasm);
 
     // Processes up to one burst; returns whether there was work.
     bool poll(std::uint64_t now_ms);
