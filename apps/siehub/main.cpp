@@ -55,7 +55,8 @@ EXIT STATUS
   0  success (or --check: the configuration is valid)
   1  the configuration is invalid; each error names file:line:column
   2  command-line usage error
-  3  the data plane failed to start or stopped on an error)";
+  3  the data plane failed to start or stopped on an error
+  4  the run ended but its counters do not reconcile (see --stats-json))";
 
 } // namespace
 

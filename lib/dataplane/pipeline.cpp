@@ -115,6 +115,10 @@ payload_pipeline::payload_pipeline(unsigned worker, const settings& s, worker_li
         ec.src_port = pipeline::emitter_src_port(ch.src_port_base, worker);
         o.emitter = std::make_unique<pipeline::channel_emitter>(ec, *o.sink);
         channel_index_[ch.channel] = static_cast<int>(out_.size());
+        if (ch.channel == ch_raw) {
+            // One scrubbed copy serves ch202 and ch220, with ch202's (the stricter default) options.
+            relay_privacy_ = {ch.zero_resolver, ch.scrub_ecs, ch.scrub_cookies};
+        }
         out_.push_back(std::move(o));
     }
     if (worker == 0 && channel_index_[ch_heartbeat] >= 0 && s.heartbeat_ns != 0) {
@@ -194,17 +198,8 @@ void payload_pipeline::on_payload(const nmsg::payload_view& p, const sender_info
     bool const want_relay = channel_index_[ch_raw] >= 0 ||
                             (r.route != pipeline::rcode_route::noerror && channel_index_[ch_errors] >= 0);
     if (want_relay) {
-        // One scrubbed copy serves ch202 and ch220; options from ch202 (the stricter default).
         core::out_buffer ob(vendor_buf_);
-        pipeline::privacy_options po;
-        for (auto const& ch : s_.channels) {
-            if (ch.channel == ch_raw) {
-                po.zero_resolver = ch.zero_resolver;
-                po.scrub_ecs = ch.scrub_ecs;
-                po.scrub_cookies = ch.scrub_cookies;
-            }
-        }
-        if (pipeline::scrub_dnsqr(in.message, po, r.checksum, *privacy_scratch_, ob, pc_) ==
+        if (pipeline::scrub_dnsqr(in.message, relay_privacy_, r.checksum, *privacy_scratch_, ob, pc_) ==
                 pipeline::privacy_counter::scrubbed &&
             ob.ok()) {
             if (channel_index_[ch_raw] >= 0) {
@@ -409,7 +404,8 @@ void payload_pipeline::tick(std::uint64_t tsc)
     auto sink = [this](const dedup::expired_entry& e) { emit_expiration(e); };
     dedup_->expire(clock_s_, expire_budget, sink);
     std::uint64_t const ns = now_ns(tsc);
-    if (heartbeat_) {
+    if (heartbeat_ && ns >= heartbeat_->next_due_ns()) {
+        // The wall clock is read only when a heartbeat is due, not on every loop.
         auto wall = std::chrono::system_clock::now().time_since_epoch();
         auto const wns = std::chrono::duration_cast<std::chrono::nanoseconds>(wall).count();
         if (auto rec = heartbeat_->poll(ns, {static_cast<std::uint32_t>(wns / 1000000000),

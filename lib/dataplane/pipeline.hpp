@@ -131,6 +131,7 @@ private:
     std::unique_ptr<pipeline::verify_scratch> scratch_;
     std::unique_ptr<pipeline::privacy_scratch> privacy_scratch_;
     pipeline::privacy_counters pc_;
+    pipeline::privacy_options relay_privacy_; // ch202/ch220 scrub options, fixed at start-up
     pipeline::siphash_key key_;
     std::unique_ptr<pipeline::bailiwick_checker> bw_;
     std::unique_ptr<match::scratch> filter_scratch_;

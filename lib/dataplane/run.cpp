@@ -120,7 +120,7 @@ int run(const control::config& cfg, const run_options& opts)
         s = to_settings(cfg, opts);
     } catch (const std::exception& e) {
         std::cerr << "siehub: " << e.what() << "\n";
-        return 1;
+        return 3;
     }
     if (!opts.offline_in.empty() && s.offline_frames == 0) {
         std::cerr << "siehub: " << opts.offline_in << ": no frames\n";
@@ -128,7 +128,7 @@ int run(const control::config& cfg, const run_options& opts)
     auto r = run_settings(s);
     if (r.status != 0) {
         std::cerr << "siehub: " << r.error << "\n";
-        return r.status;
+        return 3; // the data plane failed to start or stopped on an error
     }
     std::fprintf(stderr, "siehub: finished in %.3f s, counters %s\n", r.duration_s,
                  r.reconciled ? "reconcile" : "DO NOT reconcile (see --stats-json)");

@@ -18,15 +18,12 @@ namespace siehub::dataplane {
 worker::worker(unsigned id, const settings& s, shared_state& sh, worker_links links,
                std::vector<rx_source> rx, std::uint16_t tap_tx_queue)
     : id_(id), s_(s), sh_(sh), links_(std::move(links)), rx_(std::move(rx)),
-      tap_tx_queue_(tap_tx_queue), linear_(65536)
+      tap_tx_queue_(tap_tx_queue), linear_(65536),
+      pipe_(std::make_unique<payload_pipeline>(id, s, links_, c_))
 {
-    pipe_ = new payload_pipeline(id, s, links_, c_);
 }
 
-worker::~worker()
-{
-    delete pipe_;
-}
+worker::~worker() = default;
 
 void worker::to_exception(rte_mbuf* m, const rx_source& src)
 {

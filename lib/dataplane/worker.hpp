@@ -6,6 +6,7 @@
 // the rings in worker_links.
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "dataplane/counters.hpp"
@@ -71,7 +72,7 @@ private:
     rt_counters c_;
     seq_window_tracker<> seq_;
     std::vector<std::uint8_t> linear_; // scratch for multi-segment frames
-    payload_pipeline* pipe_ = nullptr;
+    std::unique_ptr<payload_pipeline> pipe_;
 };
 
 } // namespace siehub::dataplane
