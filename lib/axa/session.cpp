@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include <openssl/crypto.h>
+
 namespace siehub::axa {
 
 // ---- directory ------------------------------------------------------------------------------
@@ -36,15 +38,23 @@ void directory::add_account(std::string name, std::span<const std::uint16_t> cha
 
 const directory::account* directory::find(std::string_view name) const noexcept
 {
-    if (name.empty()) {
+    if (name.empty() || name.size() >= 64) {
         return nullptr;
     }
+    // Both sides padded to the USER field's 64 bytes and every account compared, so neither
+    // the position of the first differing byte nor the matching account shows in the time.
+    std::array<unsigned char, 64> want{};
+    std::copy(name.begin(), name.end(), want.begin());
+    const account* found = nullptr;
     for (const auto& a : accounts_) {
-        if (a.name == name) {
-            return &a;
+        std::array<unsigned char, 64> have{};
+        std::copy_n(a.name.begin(), std::min<std::size_t>(a.name.size(), 63), have.begin());
+        bool const same = CRYPTO_memcmp(want.data(), have.data(), want.size()) == 0;
+        if (same && found == nullptr) {
+            found = &a;
         }
     }
-    return nullptr;
+    return found;
 }
 
 std::string_view directory::spec(std::uint16_t ch) const noexcept
@@ -95,7 +105,7 @@ bool valid_rate(std::uint64_t v) noexcept
 // ---- session --------------------------------------------------------------------------------
 
 session::session(const session_config& cfg, const directory& dir, std::uint64_t id)
-    : cfg_(cfg), dir_(dir), id_(id), sndbuf_(cfg.default_sndbuf)
+    : cfg_(cfg), dir_(&dir), id_(id), sndbuf_(cfg.default_sndbuf)
 {
     watches_.reserve(cfg_.max_watches);
     rlimit_.max_pkts_per_sec = rlimit_off;
@@ -199,7 +209,7 @@ step session::on_user(const header& h, byte_view body, out_buffer& out)
         return refuse(h, errc::already_logged_in, out);
     }
     auto const u = parse_user(body);
-    const auto* a = dir_.find(u.name);
+    const auto* a = dir_->find(u.name);
     if (a == nullptr) {
         if (++login_failures_ >= cfg_.max_login_failures) {
             return fail(h, errc::login_failures, out);
@@ -330,7 +340,7 @@ step session::on_cget(const header& h, out_buffer& out)
     }
     for (std::uint16_t ch = 0; ch <= ch_max; ++ch) {
         if (account_->channels.test(ch)) {
-            write_clist(out, h.tag, reply_pvers_, ch, channels_on_.test(ch), dir_.spec(ch));
+            write_clist(out, h.tag, reply_pvers_, ch, channels_on_.test(ch), dir_->spec(ch));
         }
     }
     return written(out, {});
@@ -438,6 +448,21 @@ step session::feed(byte_view in, instant now, out_buffer& out, std::size_t& cons
         }
     }
     return acc;
+}
+
+bool session::rebind(const directory& dir) noexcept
+{
+    dir_ = &dir;
+    if (account_ == nullptr) {
+        return !closed_;
+    }
+    account_ = dir.find(account_->name);
+    if (account_ == nullptr) {
+        channels_on_.reset();
+        return false;
+    }
+    channels_on_ &= account_->channels;
+    return true;
 }
 
 step session::tick(instant now, std::uint32_t wall_sec, out_buffer& out)

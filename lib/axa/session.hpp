@@ -46,6 +46,8 @@ public:
         std::bitset<ch_max + 1> channels;
         std::size_t count = 0;
     };
+    // Constant time in the name's bytes (CRYPTO_memcmp over the 64-byte USER field, every
+    // account compared): with apikey the name is a secret.
     [[nodiscard]] const account* find(std::string_view name) const noexcept;
     [[nodiscard]] std::string_view spec(std::uint16_t ch) const noexcept;
 
@@ -119,6 +121,12 @@ public:
     // reply could need (the caller drains TX and calls again), and at a close.
     step feed(byte_view in, instant now, out_buffer& out, std::size_t& consumed);
 
+    // An accounts reload: re-finds this session's account by name in `dir` (which must outlive
+    // the session or the next rebind) and keeps only the enabled channels it still allows.
+    // False when the account is gone (the caller closes the session); an unauthenticated
+    // session just switches directories.
+    bool rebind(const directory& dir) noexcept;
+
     // Timers: login deadline, idle close, keepalive NOP, MISSED reports.
     step tick(instant now, std::uint32_t wall_sec, out_buffer& out);
 
@@ -165,7 +173,7 @@ private:
     step written(out_buffer& out, step s);
 
     const session_config& cfg_;
-    const directory& dir_;
+    const directory* dir_;
     std::uint64_t id_;
     const directory::account* account_ = nullptr;
     bool closed_ = false;

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+// What a watch can match in one payload (spec/axa.md §5.2): the names and addresses of the
+// fields the spec's table names per message type, each with the field index a WHIT carries
+// (nmsg.md key order − 1) and the index within a repeated field. Fixed capacity, no
+// allocation: a worker fills one per payload.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "core/bytes.hpp"
+
+namespace siehub::axa {
+
+using core::byte_view;
+
+struct name_key {
+    const std::uint8_t* name = nullptr; // uncompressed wire name (checked by the guardian)
+    std::uint16_t len = 0;
+    std::uint16_t field_idx = 0;
+    std::uint16_t val_idx = 0;
+};
+
+struct ip_key {
+    std::uint8_t family = 4; // 4 or 6
+    std::array<std::uint8_t, 16> addr{};
+    std::uint16_t field_idx = 0;
+    std::uint16_t val_idx = 0;
+};
+
+struct payload_keys {
+    static constexpr std::size_t max_names = 48;
+    static constexpr std::size_t max_ips = 48;
+    std::uint16_t ch = 0;
+    bool error = false;     // the payload failed to decode (nmsg or DNS): `errors` watches
+    bool truncated = false; // more names/addresses than fit (the rest is not matched)
+    std::uint16_t n_names = 0;
+    std::uint16_t n_ips = 0;
+    std::array<name_key, max_names> names;
+    std::array<ip_key, max_ips> ips;
+
+    void clear() noexcept
+    {
+        error = false;
+        truncated = false;
+        n_names = 0;
+        n_ips = 0;
+    }
+    void add_name(byte_view n, std::uint16_t field, std::uint16_t val) noexcept;
+    void add_ip(byte_view a, std::uint16_t field, std::uint16_t val) noexcept;
+};
+
+// Message types with matchable fields (nmsg.md §10).
+inline constexpr std::uint32_t vid_base = 1;
+inline constexpr std::uint32_t vid_sie = 2;
+inline constexpr std::uint32_t msgtype_dnsqr = 9;
+inline constexpr std::uint32_t msgtype_dnsdedupe = 1;
+inline constexpr std::uint32_t msgtype_newdomain = 5;
+inline constexpr std::uint32_t msgtype_dnsnx = 6;
+
+// Fills `k` (ch and error untouched except that a vendor message that does not decode sets
+// error) from the vendor message of a payload. Other message types yield no keys (`ch=` and
+// `errors` watches still apply). Returns false when the message did not decode.
+bool extract_keys(std::uint32_t vid, std::uint32_t msgtype, byte_view vendor,
+                  payload_keys& k) noexcept;
+
+// Appends the names inside one RDATA of `rrtype` (CNAME, NS, PTR, SOA, MX, SRV, … as §5.2
+// lists) and its address for A/AAAA.
+void rdata_keys(std::uint32_t rrtype, byte_view rdata, std::uint16_t field, std::uint16_t val,
+                payload_keys& k) noexcept;
+
+} // namespace siehub::axa
