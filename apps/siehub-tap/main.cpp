@@ -267,6 +267,10 @@ int main(int argc, char** argv)
             return 1;
         }
         rep.ring = ring.get();
+        if (!quiet) {
+            std::fprintf(stderr, "siehub-tap: reading %s (TPACKET_V3 ring, %u blocks of %u bytes)\n",
+                         iface.c_str(), ring_cfg.block_count, ring_cfg.block_size);
+        }
         while (!should_stop()) {
             ring->poll(100, [&](const capture::frame& f) {
                 if (f.pkttype == PACKET_OUTGOING) {
@@ -295,20 +299,16 @@ int main(int argc, char** argv)
         }
         pcap_pkthdr* h = nullptr;
         const u_char* d = nullptr;
-        std::uint64_t n = 0;
+        // A capture may be a pipe fed slowly ("-"): the clock is read per record (vDSO, tens
+        // of ns) so time rotation and --duration hold there too.
         for (;;) {
-            if ((n++ & 1023) == 0) {
-                if (should_stop()) {
-                    break;
-                }
-                rep.maybe_tick();
-            }
-            if (dec.done()) {
+            if (should_stop()) {
                 break;
             }
+            rep.maybe_tick();
             int const r = pcap_next_ex(p, &h, &d);
             if (r != 1) {
-                if (r == PCAP_ERROR) {
+                if (r == PCAP_ERROR && g_stop == 0) {
                     std::fprintf(stderr, "siehub-tap: %s: %s\n", pcap_file.c_str(), pcap_geterr(p));
                     rc = 1;
                 }

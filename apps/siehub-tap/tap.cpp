@@ -65,6 +65,9 @@ void decoder::frame(core::byte_view data, int meta_vlan, std::uint64_t now_ms)
     std::uint16_t const ch = u.vlan_count > 0 ? u.vlan
                              : meta_vlan >= 0 ? static_cast<std::uint16_t>(meta_vlan)
                                               : opt_.untagged_channel;
+    if (u.vlan_count == 0 && meta_vlan >= 0) {
+        counters_.add(tap_counter::vlan_from_ring);
+    }
     if (!opt_.all_channels && !opt_.channels.test(ch)) {
         counters_.add(tap_counter::ignored_other_channel);
         return;
