@@ -356,7 +356,9 @@ def test_veth():
                 "    s.send(d[o+16:o+16+n]); o+=16+n\n")
 
         def start_tap(args):
-            proc = subprocess.Popen(["ip", "netns", "exec", ns, tap, "--iface", b] + args,
+            # A 32 MiB ring: ample for these frames, light on a CI host's locked memory.
+            proc = subprocess.Popen(["ip", "netns", "exec", ns, tap, "--iface", b,
+                                     "--ring-blocks", "8"] + args,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             line = proc.stderr.readline().decode()
             check("tap started", "reading" in line, line)
@@ -390,7 +392,7 @@ def test_veth():
         d = tempfile.mkdtemp(dir=work)
         st = os.path.join(work, "vethall.json")
         proc = start_tap(["--nmsg", os.path.join(d, "all-%Y%m%d%H%M%S.nmsg"),
-                          "--duration", "1.5", "--stats-json", st])
+                          "--duration", "3", "--stats-json", st])
         nsx(sys.executable, sender, sent_pcap)
         rc, out, err = finish(proc)
         s = stats_of(st)
