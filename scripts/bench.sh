@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# One command for the pipeline benchmark: builds siehub, gen_pcap and tsc_hz in release and
-# runs bench/pipeline/run_bench.py (siehub on net_pcap infinite RX next to dpdk-testpmd
-# io-forwarding on the same pcap, 1 and 2 workers, then finite 1280/8192 replays), printing a
-# table and writing bench/pipeline/results-<date>.json. docs/performance.md explains it.
+# One command for the pipeline benchmark: builds siehub, siehub-gen and tsc_hz in release and
+# runs bench/pipeline/run_bench.py (siehub on net_pcap infinite RX of a siehub-gen pcap next to
+# dpdk-testpmd io-forwarding on the same pcap, 1..N workers (N = nproc - 1 by default), then
+# finite 1280/8192 replays), printing a table (frames/s, payloads/s, cycles per payload,
+# drops, the ratio to the I/O floor, cycles per payload per stage, peak memory) and writing
+# bench/pipeline/results-<date>-<commit>.json. docs/performance.md explains it.
 #
 #   scripts/bench.sh [--build DIR] [--at REV] [run_bench.py options...]
 #     --build DIR   meson build directory (default: build-bench; set up as release if missing)
 #     --at REV      benchmark commit REV: a `git archive` snapshot built in its own directory
 #                   (compare commits without touching the working tree)
-#   e.g. scripts/bench.sh --duration 20 --workers 1,2
+#   run_bench.py options: --duration S, --workers 1,2 | --max-workers N, --payloads N, --dup R,
+#     --pcap F (your own capture), --replay-payloads N (0: skip), --json, --no-stage-cycles
+#   e.g. scripts/bench.sh --duration 20 --max-workers 3
 #        scripts/bench.sh --at HEAD~3 --json > old.json
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,6 +40,11 @@ if [ -n "$at" ]; then
     mkdir -p "$src/bench/pipeline"
     cp "$root"/bench/pipeline/*.cpp "$root"/bench/pipeline/*.py "$root"/bench/pipeline/meson.build \
         "$src/bench/pipeline/"
+    # ... and this checkout's generator when the snapshot predates it.
+    if [ ! -d "$src/apps/siehub-gen" ]; then
+        cp -r "$root/apps/siehub-gen" "$src/apps/"
+        echo "subdir('siehub-gen')" >> "$src/apps/meson.build"
+    fi
     if ! grep -q "subdir('pipeline')" "$src/bench/meson.build"; then
         echo "subdir('pipeline')" >> "$src/bench/meson.build"
     fi
@@ -47,6 +56,6 @@ if [ ! -f "$build/build.ninja" ]; then
     meson setup "$build" "$src" --buildtype=release >/dev/null
 fi
 # Two jobs at most: this machine is shared (and measurements want the cores anyway).
-ninja -C "$build" -j2 apps/siehub/siehub bench/pipeline/gen_pcap bench/pipeline/tsc_hz >/dev/null
+ninja -C "$build" -j2 apps/siehub/siehub apps/siehub-gen/siehub-gen bench/pipeline/tsc_hz >/dev/null
 exec python3 "$root/bench/pipeline/run_bench.py" --build "$build" --commit "$commit" \
     --results-dir "$root/bench/pipeline" "${args[@]}"

@@ -271,6 +271,7 @@ const std::vector<std::string>& builtin_suffixes()
 struct generator::impl {
     const options& o;
     rng r;
+    rng rc; // container-level choices
     truth t;
     std::vector<std::string> suffixes;
     std::set<std::string> suffix_set;
@@ -292,7 +293,7 @@ struct generator::impl {
     // Truth sets.
     std::unordered_set<std::string> keys, fqdns, bases, owner_types, rdatas, rdata_sets;
 
-    explicit impl(const options& opt) : o(opt), r{opt.seed}, frag_id(static_cast<std::uint32_t>(mix(opt.seed ^ 0xf4a6)))
+    explicit impl(const options& opt) : o(opt), r{opt.seed}, rc{mix(opt.seed ^ 0xc0a7)}, frag_id(static_cast<std::uint32_t>(mix(opt.seed ^ 0xf4a6)))
     {
         suffixes = o.suffixes.empty() ? builtin_suffixes() : o.suffixes;
         suffix_set.insert(suffixes.begin(), suffixes.end());
@@ -945,8 +946,10 @@ struct generator::impl {
 
     void start_container(sensor& s)
     {
-        s.zlib = r.uniform() < o.zlib;
-        s.fragment = r.uniform() < o.fragment;
+        // Its own generator: the container size and the zlib/fragment mix change how many
+        // containers there are, and must not change the transactions.
+        s.zlib = rc.uniform() < o.zlib;
+        s.fragment = rc.uniform() < o.fragment;
         std::size_t const limit = s.fragment ? 3 * o.container : o.container;
         s.buf.assign(limit, 0);
         s.builder = std::make_unique<nmsg::container_builder>(core::byte_span{s.buf.data(), s.buf.size()},

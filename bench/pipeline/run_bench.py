@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """Pipeline throughput benchmark: siehub on net_pcap infinite RX next to dpdk-testpmd
-io-forwarding on the same pcap and the same vdev settings, in the same run.
+io-forwarding on the same pcap and the same vdev settings, in the same run. The input is a
+siehub-gen pcap (apps/siehub-gen, docs/siehub-gen.md).
 
-For each worker count it runs, for --duration seconds each:
+For each worker count (1..N, N = nproc - 1 unless --workers/--max-workers say otherwise) it
+runs, for --duration seconds each:
   * dpdk-testpmd --forward-mode=io (the I/O floor: net_pcap RX copy + TX drop, nothing else);
   * siehub --config <generated> --duration D --stats-json F (decode, verify, privacy scrub,
     bailiwick, dedup, emit of ch202/204/220/221/255 to the same port's TX drop queue).
@@ -64,12 +66,32 @@ def read_steal():
     return v[7], sum(v)
 
 
-def sample_threads(p, duration_limit):
+def read_hwm_kib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def sample_threads(p, duration_limit, mem=None):
     """Waits for p while reading /proc/PID/task/*/schedstat: per thread, the CPU time it ran
-    and the time it waited runnable for a CPU (other processes on this shared machine)."""
+    and the time it waited runnable for a CPU (other processes on this shared machine).
+    `mem` (a dict) receives the peak resident memory: VmHWM as last sampled and ru_maxrss
+    from wait4 (both KiB)."""
     threads = {}
     steal0, total0 = read_steal()
-    while p.poll() is None:
+    mem = {} if mem is None else mem
+    while True:
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid != 0:
+            p.returncode = os.waitstatus_to_exitcode(status)
+            mem["ru_maxrss_kib"] = ru.ru_maxrss
+            break
+        mem["vm_hwm_kib"] = max(mem.get("vm_hwm_kib", 0), read_hwm_kib(p.pid))
         try:
             for tid in os.listdir(f"/proc/{p.pid}/task"):
                 try:
@@ -196,6 +218,10 @@ def run_testpmd(testpmd, pcap, workers, duration, ncpu):
     }
 
 
+def peak_mib(h):
+    return max(h.get("vm_hwm_kib", 0), h.get("ru_maxrss_kib", 0)) / 1024
+
+
 def human(v):
     # The live line's three-digit counts: "412k", "1.25M".
     mult = {"": 1, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
@@ -212,12 +238,15 @@ def live_payload_rates(err):
     return [human(x) for x in re.findall(r"\| payloads in ([0-9.]+[kMGT]?)/s", err)]
 
 
-def run_hub(siehub, cfg, stats_path, duration):
+def run_hub(siehub, cfg, stats_path, duration, stage_cycles):
     cmd = [siehub, "--config", cfg, "--duration", str(duration), "--stats-json", stats_path]
+    if stage_cycles:
+        cmd.append("--stage-cycles")
     log = tempfile.TemporaryFile(mode="w+")
     p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True,
                          stdin=subprocess.DEVNULL)
-    threads, steal = sample_threads(p, duration)
+    mem = {}
+    threads, steal = sample_threads(p, duration, mem)
     log.seek(0)
     err = log.read()
     if p.returncode not in (0, 4):
@@ -227,6 +256,7 @@ def run_hub(siehub, cfg, stats_path, duration):
     live = live_payload_rates(err)
     cpu = worker_cpu(threads)
     cpu["steal"] = round(steal, 4)
+    cpu.update(mem)
     return stats, live, " ".join(cmd), p.returncode, cpu
 
 
@@ -239,7 +269,8 @@ def run_replay(siehub, pcap, stats_path, workers, tsc_hz):
     log = tempfile.TemporaryFile(mode="w+")
     p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True,
                          stdin=subprocess.DEVNULL)
-    threads, steal = sample_threads(p, 0)
+    mem = {}
+    threads, steal = sample_threads(p, 0, mem)
     log.seek(0)
     err = log.read()
     if p.returncode not in (0, 4):
@@ -259,9 +290,25 @@ def run_replay(siehub, pcap, stats_path, workers, tsc_hz):
         "cpu_cycles_per_payload": round(tsc_hz * cpu["worker_run_s"] / payloads)
         if payloads and cpu["worker_run_s"] else None,
         "verify_accepted": counter(stats, "verify.accepted"),
+        "dedup_inserted": counter(stats, "dedup.out_inserted"),
+        "dedup_suppressed": counter(stats, "dedup.out_suppressed"),
+        "peak_rss_kib": max(mem.get("vm_hwm_kib", 0), mem.get("ru_maxrss_kib", 0)),
         "steal": round(steal, 4),
         "command": " ".join(cmd),
     }
+
+
+def generate(gen, pcap, seed, payloads, dup, container):
+    """siehub-gen's pcap and a summary of its truth (what the hub should count on one pass)."""
+    truth_path = pcap + ".truth.json"
+    sh([gen, "--pcap", pcap, "--truth", truth_path, "--seed", str(seed), "--count",
+        str(payloads), "--dup", str(dup), "--container", str(container)])
+    with open(truth_path) as f:
+        t = json.load(f)
+    return {"generator": "siehub-gen", "options": t["generator"], "frames": t["frames"],
+            "bytes": t["bytes"], "payloads": t["payloads"], "accepted": t["accepted"],
+            "distinct_rrsets": t["distinct_rrsets"],
+            "duplicate_observations": t["duplicate_observations"], "container": container}
 
 
 def counter(stats, name):
@@ -305,6 +352,12 @@ def hub_figures(stats, live, tsc_hz, workers):
         "seq_lost": counter(stats, "nmsg.seq_lost"),
         "drops": drops,
         "reconciled": stats.get("reconciliation", {}).get("ok"),
+        # Per-stage TSC cycles (siehub --stage-cycles): every cycles.* counter the hub reports,
+        # summed over workers, per payload that entered.
+        "stage_cycles": {k: int(v) for k, v in sorted(t.items()) if k.startswith("cycles.")},
+        "stage_cycles_per_payload": {k[len("cycles."):]: round(int(v) / payloads)
+                                     for k, v in sorted(t.items())
+                                     if k.startswith("cycles.") and payloads},
     }
 
 
@@ -315,10 +368,15 @@ def main():
                     help="meson build dir with apps/siehub/siehub and bench/pipeline/*")
     ap.add_argument("--siehub", help="siehub binary (default: BUILD/apps/siehub/siehub)")
     ap.add_argument("--testpmd", default="dpdk-testpmd")
-    ap.add_argument("--workers", default="1,2", help="comma-separated worker counts")
+    ap.add_argument("--workers", help="comma-separated worker counts (default 1..--max-workers)")
+    ap.add_argument("--max-workers", type=int,
+                    help="run 1..N workers (default: nproc - 1, at least 1)")
+    ap.add_argument("--no-stage-cycles", action="store_true",
+                    help="do not pass --stage-cycles to siehub (no per-stage TSC counters)")
     ap.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
-    ap.add_argument("--payloads", type=int, default=9000,
-                    help="payloads in the generated pcap (frames x queues must fit 8191 mbufs)")
+    ap.add_argument("--payloads", type=int, default=6000,
+                    help="transactions in the generated pcap (about 2 payloads a 1280-byte "
+                         "frame; frames x queues must fit the hub's 8191 mbufs)")
     ap.add_argument("--dup", type=float, default=0.5)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--pcap", help="use this pcap instead of generating one")
@@ -330,10 +388,15 @@ def main():
     a = ap.parse_args()
 
     siehub = a.siehub or os.path.join(a.build, "apps", "siehub", "siehub")
-    gen = os.path.join(a.build, "bench", "pipeline", "gen_pcap")
+    gen = os.path.join(a.build, "apps", "siehub-gen", "siehub-gen")
     tsc = os.path.join(a.build, "bench", "pipeline", "tsc_hz")
     ncpu = os.cpu_count() or 1
-    workers = [int(x) for x in a.workers.split(",")]
+    if a.workers:
+        workers = [int(x) for x in a.workers.split(",")]
+    else:
+        workers = list(range(1, (a.max_workers or max(1, ncpu - 1)) + 1))
+    helptext = subprocess.run([siehub, "--help"], capture_output=True, text=True).stdout
+    stage_cycles = not a.no_stage_cycles and "--stage-cycles" in helptext
     tmp = tempfile.mkdtemp(prefix="siehub-bench-")
     cond = conditions()
     tsc_hz = int(sh([tsc]).strip())
@@ -342,8 +405,7 @@ def main():
         pcap, gen_info = os.path.abspath(a.pcap), {"pcap": a.pcap}
     else:
         pcap = os.path.join(tmp, "sensors-1280.pcap")
-        gen_info = json.loads(sh([gen, "--out", pcap, "--seed", str(a.seed), "--payloads",
-                                  str(a.payloads), "--dup", str(a.dup), "--container", "1280"]))
+        gen_info = generate(gen, pcap, a.seed, a.payloads, a.dup, 1280)
 
     rows = []
     for w in workers:
@@ -351,7 +413,7 @@ def main():
         cfg = os.path.join(tmp, f"bench-{w}w.conf")
         write_config(cfg, pcap, w, f"{w} worker(s)")
         stats, live, cmd, rc, cpu = run_hub(siehub, cfg, os.path.join(tmp, f"stats-{w}w.json"),
-                                            a.duration)
+                                            a.duration, stage_cycles)
         hub = hub_figures(stats, live, tsc_hz, w)
         hub.update(cpu)
         # Cost on the CPU the workers actually got (this machine is shared): TSC cycles of
@@ -377,9 +439,7 @@ def main():
     replays = []
     for size in ([1280, 8192] if a.replay_payloads else []):
         rp = os.path.join(tmp, f"replay-{size}.pcap")
-        info = json.loads(sh([gen, "--out", rp, "--seed", str(a.seed), "--payloads",
-                              str(a.replay_payloads), "--dup", str(a.dup), "--container",
-                              str(size)]))
+        info = generate(gen, rp, a.seed, a.replay_payloads, a.dup, size)
         r = run_replay(siehub, rp, os.path.join(tmp, f"stats-replay-{size}.json"), 1, tsc_hz)
         r["container"] = size
         r["input"] = info
@@ -400,7 +460,7 @@ def main():
 
     hdr = (f"{'workers':>7} {'frames/s':>9} {'payloads/s':>10} {'cyc/pl':>7} {'wk cpu%':>7} "
            f"{'cpu cyc/pl':>10} {'pl/cpu-s':>9} {'floor fr/s':>10} {'fl fr/cpu-s':>11} "
-           f"{'ratio':>6} {'r(cpu)':>6} {'suppr%':>6}  drops")
+           f"{'ratio':>6} {'r(cpu)':>6} {'suppr%':>6} {'peak MiB':>8}  drops")
     lines = [hdr]
     for r in rows:
         h, f = r["hub"], r["testpmd_io"]
@@ -417,15 +477,29 @@ def main():
                      f"{h.get('cpu_cycles_per_payload', 0):>10,} "
                      f"{h.get('payloads_per_cpu_s', 0):>9,} {f['frames_per_s']:>10,} "
                      f"{fl_fr_cpu:>11,} {r['ratio_to_floor']:>6.3f} "
-                     f"{r['ratio_to_floor_cpu'] or 0:>6.4f} {sup:>6.1f}  {drops}")
+                     f"{r['ratio_to_floor_cpu'] or 0:>6.4f} {sup:>6.1f} "
+                     f"{peak_mib(h):>8.0f}  {drops}")
+    stages = sorted({k for r in rows for k in r["hub"]["stage_cycles_per_payload"]})
+    if stages:
+        lines.append("# TSC cycles per payload by stage (siehub --stage-cycles, all workers; "
+                     "idle = polls without work):")
+        lines.append(f"{'workers':>7} " + " ".join(f"{s:>{max(8, len(s))}}" for s in stages))
+        for r in rows:
+            c = r["hub"]["stage_cycles_per_payload"]
+            lines.append(f"{r['workers']:>7} " + " ".join(
+                f"{c.get(s, 0):>{max(8, len(s))},}" for s in stages))
+    elif rows:
+        lines.append("# no cycles.* counters in this siehub's stats (no --stage-cycles)")
     if replays:
         lines.append("# finite replay (--offline, 1 worker, libpcap read + /dev/null pcap write):")
         lines.append(f"{'container':>9} {'frames':>8} {'payloads':>9} {'payloads/s':>11} "
-                     f"{'cpu cyc/pl':>10} {'accepted':>9}")
+                     f"{'cpu cyc/pl':>10} {'accepted':>9} {'inserted':>9} {'truth':>9} "
+                     f"{'peak MiB':>8}")
         for r in replays:
             lines.append(f"{r['container']:>9} {r['frames']:>8,} {r['payloads_in']:>9,} "
                          f"{r['payloads_per_s']:>11,} {r['cpu_cycles_per_payload'] or 0:>10,} "
-                         f"{r['verify_accepted']:>9,}")
+                         f"{r['verify_accepted']:>9,} {r['dedup_inserted']:>9,} "
+                         f"{r['input']['distinct_rrsets']:>9,} {r['peak_rss_kib'] / 1024:>8.0f}")
     table = "\n".join(lines)
     note = (f"# siehub pipeline benchmark {result['date']} commit {result['commit']}; "
             f"{cond['cpus']} x {cond['cpu']}, TSC {tsc_hz / 1e9:.3f} GHz, load "

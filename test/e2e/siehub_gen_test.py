@@ -81,6 +81,10 @@ def main():
         check(read(a[0]) != read(c[0]) and read(a[1]) != read(c[1]), "another seed, other bytes")
         d = gen(tmp, "d", "--seed", "11", "--count", "1500", "--container", "8192")
         check(read(d[0]) != read(a[0]), "options change the bytes")
+        p1 = gen(tmp, "p1", "--seed", "11", "--count", "1500")
+        check(p1[2]["distinct_rrsets"] == d[2]["distinct_rrsets"]
+              and p1[2]["accepted"] == d[2]["accepted"] and p1[2]["frames"] > d[2]["frames"],
+              "container size changes the framing, not the transactions")
 
         # The truth has what it promises.
         t = a[2]
