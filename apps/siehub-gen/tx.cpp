@@ -70,9 +70,12 @@ bool transmit(const std::vector<std::vector<std::uint8_t>>& frames, const tx_opt
         std::uint64_t const t0 = rte_rdtsc();
         std::uint64_t const end = o.duration > 0 ? t0 + static_cast<std::uint64_t>(o.duration * static_cast<double>(hz)) : 0;
         std::uint64_t const total = o.duration > 0 ? UINT64_MAX : o.loops * frames.size();
-        // Token buckets (frames and bits), refilled from the TSC, burst depth 64 frames.
+        // Token buckets (frames and bits), refilled from the TSC. Depth: 10 ms of the rate (at
+        // least 64 frames), so a thread descheduled for a few ms (shared CPUs) catches up
+        // instead of losing the time, while bursts stay short.
+        double const frame_cap = std::max(64.0, o.pps * 0.01);
+        double const bit_cap = std::max(64.0 * 8 * static_cast<double>(max_len), o.gbps * 1e9 * 0.01);
         double frame_tokens = 64, bit_tokens = 64.0 * 8 * static_cast<double>(max_len);
-        double const frame_cap = frame_tokens, bit_cap = bit_tokens;
         std::uint64_t last = t0, next_line = t0 + hz;
         std::uint64_t line_frames = 0, line_bytes = 0;
         std::size_t idx = 0;
