@@ -265,6 +265,8 @@ public:
                 slowpath(sec, c.slowpath);
             } else if (sec.name == "exception") {
                 exception(sec, c.exception);
+            } else if (sec.name == "newness") {
+                newness(sec, c.newness);
             }
         }
         if (!source_id_set) {
@@ -288,7 +290,7 @@ private:
     bool check_shape(const toml::section& sec)
     {
         static const std::vector<std::string_view> tables = {
-            "hub", "eal", "workers", "ingest", "dedup", "privacy", "slowpath", "exception"};
+            "hub", "eal", "workers", "ingest", "dedup", "privacy", "slowpath", "exception", "newness"};
         static const std::vector<std::string_view> arrays = {"port", "channel", "filter",
                                                              "delegation"};
         bool const is_table = std::find(tables.begin(), tables.end(), sec.name) != tables.end();
@@ -1102,6 +1104,32 @@ private:
         dispatch(sec, {{"ring_size", [&](const entry& e) { ring(e, x.ring_size); }}});
     }
 
+    void newness(const toml::section& sec, newness_config& n)
+    {
+        dispatch(
+            sec,
+            {
+                {"enabled", [&](const entry& e) { boolean(e, n.enabled); }},
+                {"snapshot_dir", [&](const entry& e) { string(e, n.snapshot_dir, true); }},
+                {"snapshot_interval",
+                 [&](const entry& e) {
+                     whole_seconds(e, std::chrono::seconds(1), std::chrono::days(7),
+                                   n.snapshot_interval);
+                 }},
+                {"nad_days", [&](const entry& e) { integer(e, 1, 3650, n.nad_days); }},
+                {"learning_period",
+                 [&](const entry& e) {
+                     whole_seconds(e, std::chrono::seconds(0), std::chrono::days(3650),
+                                   n.learning_period);
+                 }},
+                {"psl", [&](const entry& e) { string(e, n.psl); }},
+                {"private_domains", [&](const entry& e) { boolean(e, n.private_domains); }},
+                {"capacity", [&](const entry& e) { integer(e, 1024, 1LL << 36, n.capacity); }},
+                {"start_empty", [&](const entry& e) { boolean(e, n.start_empty); }},
+                {"ring_size", [&](const entry& e) { ring(e, n.ring_size); }},
+            });
+    }
+
     // ---- whole-file checks --------------------------------------------------------------------
 
     void cross_checks(const toml::document& doc, config& c, std::vector<channel_source>& chans)
@@ -1367,6 +1395,14 @@ std::string render_config(const config& c)
       << "\nmax_total_bytes = " << c.slowpath.max_total_bytes
       << "\ntimeout = " << quote(format_duration(c.slowpath.timeout))
       << "\n\n[exception]\nring_size = " << c.exception.ring_size << "\n";
+    o << "\n[newness]\nenabled = " << b(c.newness.enabled)
+      << "\nsnapshot_dir = " << quote(c.newness.snapshot_dir)
+      << "\nsnapshot_interval = " << quote(format_duration(c.newness.snapshot_interval))
+      << "\nnad_days = " << c.newness.nad_days
+      << "\nlearning_period = " << quote(format_duration(c.newness.learning_period))
+      << "\npsl = " << quote(c.newness.psl) << "\nprivate_domains = " << b(c.newness.private_domains)
+      << "\ncapacity = " << c.newness.capacity << "\nstart_empty = " << b(c.newness.start_empty)
+      << "\nring_size = " << c.newness.ring_size << "\n";
     return o.str();
 }
 
@@ -1419,6 +1455,18 @@ std::string summary(const config& c)
         o << (ch.zero_resolver ? " zero_resolver" : "") << (ch.scrub_ecs ? " scrub_ecs" : "")
           << (ch.scrub_cookies ? " scrub_cookies" : "") << "\n";
     }
+    o << "newness: " << (c.newness.enabled ? "on" : "off");
+    if (c.newness.enabled) {
+        o << ", psl " << c.newness.psl << (c.newness.private_domains ? "" : " (ICANN only)")
+          << ", NAD after " << c.newness.nad_days << " days, snapshots "
+          << (c.newness.snapshot_dir.empty()
+                  ? std::string("off")
+                  : c.newness.snapshot_dir + " every " + format_duration(c.newness.snapshot_interval))
+          << (c.newness.learning_period.count() != 0
+                  ? ", learning " + format_duration(c.newness.learning_period)
+                  : std::string(""));
+    }
+    o << "\n";
     o << "dedup: " << c.dedup.max_entries << " entries, keys up to " << c.dedup.max_key_bytes
       << " bytes, idle " << format_duration(c.dedup.idle) << ", max age "
       << format_duration(c.dedup.max_age) << "\n";

@@ -149,6 +149,21 @@ struct exception_config {
     bool operator==(const exception_config&) const = default;
 };
 
+// [newness]: channels 211-214 (docs/newness.md).
+struct newness_config {
+    bool enabled = false;
+    std::string snapshot_dir;                        // "" = no snapshots
+    duration snapshot_interval = std::chrono::minutes(5);
+    std::uint32_t nad_days = 10;
+    duration learning_period = std::chrono::seconds(0);
+    std::string psl = "/usr/share/publicsuffix/public_suffix_list.dat";
+    bool private_domains = true;
+    std::uint64_t capacity = 1u << 20;
+    bool start_empty = false;
+    std::uint32_t ring_size = 4096;
+    bool operator==(const newness_config&) const = default;
+};
+
 struct config {
     std::string hub_name = "siehub";
     duration heartbeat_interval = std::chrono::milliseconds(500);
@@ -170,6 +185,7 @@ struct config {
     std::vector<delegation_config> delegations; // file order; zones unique
     slowpath_config slowpath;
     exception_config exception;
+    newness_config newness;
 
     bool operator==(const config&) const = default;
 

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <cstring>
 
+#include "dataplane/newness_stage.hpp"
 #include "dataplane/worker.hpp"
 #include "dedup/key.hpp"
 #include "pipeline/privacy.hpp"
@@ -141,6 +142,11 @@ payload_pipeline::payload_pipeline(unsigned worker, const settings& s, worker_li
         filter_scratch_ = std::make_unique<match::scratch>(*links.filters);
         vopt_.exclude = &payload_pipeline::excluded;
         vopt_.exclude_ctx = this;
+    }
+    if (links.newness != nullptr) {
+        newness_ = std::make_unique<newness_stage>(
+            worker, s, *links.newness,
+            [this](std::uint16_t ch, const nmsg::payload_header& h, core::byte_view v) { emit(ch, h, v); });
     }
     tsc_hz_ = rte_get_tsc_hz();
 }
@@ -337,6 +343,9 @@ void payload_pipeline::emit_expiration(const dedup::expired_entry& e)
     }
     emit(ch_dedup, rec.header, rec.vendor);
     c_.add(pipe_counter::expirations);
+    if (newness_) {
+        newness_->on_expiration(e.key, e.time_last); // NAD last-seen
+    }
 }
 
 void payload_pipeline::dedup_batch()
@@ -375,6 +384,9 @@ void payload_pipeline::dedup_batch()
                 break;
             }
             emit(ch_dedup, ins.header, ins.vendor);
+            if (newness_) {
+                newness_->on_insertion(*rec); // ch211-214 are computed from ch204 INSERTIONs
+            }
             if (results[i] == dedup::outcome::inserted) {
                 c_.add(pipe_counter::dedup_inserted);
             } else {
@@ -403,6 +415,9 @@ void payload_pipeline::tick(std::uint64_t tsc)
     dedup_batch();
     auto sink = [this](const dedup::expired_entry& e) { emit_expiration(e); };
     dedup_->expire(clock_s_, expire_budget, sink);
+    if (newness_) {
+        newness_->poll(tsc);
+    }
     std::uint64_t const ns = now_ns(tsc);
     if (heartbeat_ && ns >= heartbeat_->next_due_ns()) {
         // The wall clock is read only when a heartbeat is due, not on every loop.
@@ -427,6 +442,9 @@ void payload_pipeline::flush(std::uint64_t tsc)
     dedup_batch();
     auto sink = [this](const dedup::expired_entry& e) { emit_expiration(e); };
     dedup_->flush_all(sink);
+    if (newness_) {
+        newness_->finish(); // after the last EXPIRATION: barrier, last drain, snapshot
+    }
     for (auto& o : out_) {
         o.emitter->flush();
         o.sink->flush();

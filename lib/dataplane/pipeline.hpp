@@ -34,6 +34,7 @@ struct rte_mbuf;
 namespace siehub::dataplane {
 
 struct sender_info;
+class newness_stage; // dataplane/newness_stage.hpp
 
 enum class pipe_counter : std::uint8_t {
     relayed_202,
@@ -108,6 +109,7 @@ public:
     [[nodiscard]] const pipeline::bailiwick_checker& bailiwick() const noexcept { return *bw_; }
     [[nodiscard]] const match::counter_block& match_counters() const noexcept { return mc_; }
     [[nodiscard]] const dedup::table& dedup_table() const noexcept { return *dedup_; }
+    [[nodiscard]] const newness_stage* newness() const noexcept { return newness_.get(); }
     struct channel_out {
         std::uint16_t channel = 0;
         std::unique_ptr<mbuf_sink> sink;
@@ -139,6 +141,7 @@ private:
     pipeline::verify_options vopt_;
     static bool excluded(void* self, core::byte_view qname) noexcept;
     std::unique_ptr<dedup::table> dedup_;
+    std::unique_ptr<newness_stage> newness_; // ch211-214 ([newness] enabled)
     std::vector<channel_out> out_;
     std::array<int, 4096> channel_index_{}; // channel number → index in out_, -1 = disabled
     std::unique_ptr<pipeline::heartbeat> heartbeat_;

@@ -101,6 +101,18 @@ settings to_settings(const control::config& cfg, const run_options& opts)
     s.dedup_entries = cfg.dedup.max_entries;
     s.dedup_idle_s = static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(cfg.dedup.idle).count());
     s.dedup_max_age_s = static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(cfg.dedup.max_age).count());
+    s.newness.enabled = cfg.newness.enabled;
+    s.newness.snapshot_dir = cfg.newness.snapshot_dir;
+    s.newness.snapshot_interval_s = static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(cfg.newness.snapshot_interval).count());
+    s.newness.nad_days = cfg.newness.nad_days;
+    s.newness.learning_period_s = static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(cfg.newness.learning_period).count());
+    s.newness.psl_path = cfg.newness.psl;
+    s.newness.private_domains = cfg.newness.private_domains;
+    s.newness.capacity = cfg.newness.capacity;
+    s.newness.start_empty = cfg.newness.start_empty;
+    s.newness.ring_size = cfg.newness.ring_size;
     s.duration_s = opts.duration_s;
     s.stats_json = opts.stats_json;
     s.live_stats = cfg.stats_interval.count() != 0;

@@ -22,6 +22,7 @@
 
 #include "dataplane/counters.hpp"
 #include "dataplane/exception.hpp"
+#include "dataplane/newness_stage.hpp"
 #include "dataplane/pipeline.hpp"
 #include "dataplane/slowpath.hpp"
 #include "dataplane/worker.hpp"
@@ -243,6 +244,12 @@ run_result run_settings(const settings& s)
             filters = std::make_unique<match::database>(match::database::compile(rules, match::action::pass));
         }
 
+        // Newness (ch211-214): PSL, message pool and rings; a bad PSL stops the start here.
+        std::unique_ptr<newness_hub> newness;
+        if (s.newness.enabled) {
+            newness = std::make_unique<newness_hub>(s.newness, nw);
+        }
+
         // Rings.
         shared_state sh;
         auto to_slow = make_ring("sh_to_slow", s.slow_ring_size, RING_F_SC_DEQ);
@@ -267,6 +274,7 @@ run_result run_settings(const settings& s)
             l.blocks = blocks.get();
             l.to_slow = to_slow.get();
             l.filters = filters.get();
+            l.newness = newness.get();
             for (std::size_t i = 0; i < s.ports.size(); ++i) {
                 l.channel_tx.push_back(sender_txq(i, w));
             }
@@ -331,6 +339,9 @@ run_result run_settings(const settings& s)
         }
         reg.add_block(t_slow, telemetry::block_scope::on_worker(telemetry::block_scope::control_worker),
                       slow.counters().v.data());
+        if (newness) {
+            newness->register_counters(reg);
+        }
         // The control lcore's own frame counters: the exception return path (TAP → wire).
         rt_counters control_counters;
         reg.add_block(t_rt, telemetry::block_scope::on_worker(telemetry::block_scope::control_worker),
@@ -340,6 +351,9 @@ run_result run_settings(const settings& s)
         // verify reason (or its CRC failed); every accepted one is relayed on ch202.
         std::vector<telemetry::equation_info> eq_info(rt_equations.begin(), rt_equations.end());
         eq_info.insert(eq_info.end(), telemetry::dedup_equations.begin(), telemetry::dedup_equations.end());
+        if (newness) {
+            eq_info.insert(eq_info.end(), newness_equations.begin(), newness_equations.end());
+        }
         std::string verify_sum = "ingest.payloads_in = nmsg.crc_mismatch";
         for (std::size_t i = 0; i < static_cast<std::size_t>(pipeline::first_info_counter); ++i) {
             verify_sum += std::string(" + ") + pipeline::verify_counter_table[i].name;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/newness_settings.hpp"
+
 namespace siehub::dataplane {
 
 struct port_settings {
@@ -70,6 +72,7 @@ struct settings {
     std::uint32_t dedup_entries = 1u << 16;
     std::uint32_t dedup_idle_s = 3 * 3600;
     std::uint32_t dedup_max_age_s = 24 * 3600;
+    newness_settings newness; // channels 211-214 (docs/config.md [newness])
     // slow path (docs/config.md [slowpath])
     std::uint32_t slow_ring_size = 1024;
     std::uint32_t reasm_max_fragments = 4096;

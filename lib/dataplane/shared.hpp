@@ -19,6 +19,8 @@ struct rte_ring;
 
 namespace siehub::dataplane {
 
+class newness_hub; // dataplane/newness_stage.hpp
+
 // Phases move forward only.
 // The orderly drain: each phase starts only when the previous one's producers have stopped, so
 // nothing is still in flight when a worker flushes its dedup table and containers.
@@ -58,6 +60,7 @@ struct worker_links {
     std::vector<rte_ring*> handoff_in;  // [producer] SP/SC: records owned by this worker
     std::vector<txq> channel_tx;        // [settings port index] this worker's TX queue
     const match::database* filters = nullptr; // qname exclusions; nullptr = none
+    newness_hub* newness = nullptr;            // channels 211-214; nullptr = off
 };
 
 } // namespace siehub::dataplane

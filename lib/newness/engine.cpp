@@ -210,6 +210,7 @@ void engine::put(std::uint16_t channel, const insertion& in, const parsed& p, by
 
 void engine::evaluate(const insertion& in, emit_fn fn, void* ctx)
 {
+    c_.add(newness_counter::insertions);
     parsed p;
     if (dedup::parse_key(in.key, p.k) != dedup::key_error::ok) {
         c_.add(newness_counter::bad_key);
@@ -228,7 +229,6 @@ void engine::evaluate(const insertion& in, emit_fn fn, void* ctx)
         }
     }
     p.rdata = {rdata_.data(), n_rd};
-    c_.add(newness_counter::insertions);
     if (created_ == 0) {
         created_ = in.time_sec;
     }
@@ -270,8 +270,10 @@ void engine::evaluate(const insertion& in, emit_fn fn, void* ctx)
         fqdn_.prefetch(hash_name(name, seed_fqdn));
         bool const fqdn_new = fqdn_.insert(hash_name(name, seed_fqdn));
         if (is_owner) {
+            // "Known owner" (214) = seen as the owner of an RRset before, not merely as a
+            // name inside rdata: an NS target's first A RRset is not a DNS change.
             owner_mine = true;
-            owner_known = !fqdn_new;
+            owner_known = !fact_.insert(hash_name(name, seed_owner));
         }
         if (fqdn_new) {
             put(ch_noh, in, p, base, fn, ctx);
@@ -346,12 +348,12 @@ bool engine::learn_name(byte_view wire, std::uint16_t day)
 
 void engine::on_expiration(byte_view key, std::uint32_t time_last) noexcept
 {
+    c_.add(newness_counter::expirations);
     dedup::key_fields k;
     if (dedup::parse_key(key, k) != dedup::key_error::ok) {
         c_.add(newness_counter::bad_key);
         return;
     }
-    c_.add(newness_counter::expirations);
     std::uint16_t const day = day_of(time_last);
     auto raise = [&](byte_view name) {
         auto const r = psl_.lookup(name);

@@ -15,7 +15,8 @@
 // Records (one per distinct base domain and channel per INSERTION):
 //  212: domain, time_seen, rrname, rrtype, rrclass, rdata, bailiwick, new_domain=true
 //  213 and 211: domain, time_seen, rrname, rrtype, rrclass, rdata, bailiwick (no flags)
-//  214 (owner known before this INSERTION and a new (owner,type), rdata or rdata set):
+//  214 (owner seen as an RRset owner before this INSERTION, and a new (owner,type), rdata or
+//       rdata set):
 //       the same plus rrttl, count, time_first, time_last, type, response_ip and the flags
 //       new_domain, new_rrname, new_rrtype, new_rr[] (one per rdata, key order), new_rrset.
 // `keys` is left empty. Payload time = observation time; source = the hub's id.
@@ -76,8 +77,8 @@ enum class newness_counter : std::uint8_t {
 
 inline constexpr std::array<telemetry::counter_info, telemetry::counter_count<newness_counter>>
     newness_counter_table{{
-        {"newness.insertions", "INSERTIONs evaluated by this shard"},
-        {"newness.expirations", "EXPIRATION time_last updates applied by this shard (NAD)"},
+        {"newness.insertions", "INSERTIONs delivered to this shard's engine"},
+        {"newness.expirations", "EXPIRATION time_last updates delivered to this shard (NAD)"},
         {"newness.names", "names (owner and rdata) this shard owned and checked"},
         {"newness.skip_bad_name", "names skipped: not a valid wire name or over-long"},
         {"newness.skip_public_suffix", "names skipped: the name is itself a public suffix"},
@@ -115,6 +116,7 @@ inline constexpr std::uint64_t seed_base = 0x6e6f642d62617365ULL;
 inline constexpr std::uint64_t seed_type = 0x6368672d74797065ULL;
 inline constexpr std::uint64_t seed_rr = 0x6368672d72646174ULL;
 inline constexpr std::uint64_t seed_set = 0x6368672d72736574ULL;
+inline constexpr std::uint64_t seed_owner = 0x6368672d6f776e72ULL;
 
 std::uint64_t hash_name(byte_view wire, std::uint64_t seed) noexcept;
 

@@ -23,7 +23,8 @@ constexpr std::size_t header_crc_at = header_bytes - 4;
 
 std::uint64_t seed_check() noexcept
 {
-    return seed_fqdn ^ (seed_base << 1) ^ (seed_type << 2) ^ (seed_rr << 3) ^ (seed_set << 4);
+    return seed_fqdn ^ (seed_base << 1) ^ (seed_type << 2) ^ (seed_rr << 3) ^ (seed_set << 4) ^
+           (seed_owner << 5);
 }
 
 struct header {

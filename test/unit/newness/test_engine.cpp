@@ -161,6 +161,14 @@ TEST_CASE("214 flags: new rrtype, new rdata, new rdata set, only for a known own
                  t0 + 63)
               .empty());
     CHECK(h.e.counters().get(newness_counter::changes) == 3);
+    // A name first seen inside rdata (an NS target) is not a known owner: its first RRset is
+    // NOH-old but not a DNS change.
+    CHECK(summary(h.feed(make_key("example.com", 2, "com", {name_rdata("ns9.example.com")}), t0 + 70))
+              .size() == 1); // 213 for ns9 (example.com is known as a base domain)
+    CHECK(h.feed(make_key("ns9.example.com", 1, "example.com", {a_rdata(192, 0, 2, 9)}), t0 + 71).empty());
+    g = h.feed(make_key("ns9.example.com", 1, "example.com", {a_rdata(192, 0, 2, 10)}), t0 + 72);
+    REQUIRE(g.size() == 1);
+    CHECK(g[0].channel == 214);
 }
 
 TEST_CASE("NAD: a base domain back after >= nad_days of inactivity, on payload time")
