@@ -30,6 +30,10 @@ namespace siehub::axa {
 
 using namespace std::chrono_literals;
 
+namespace {
+constexpr std::size_t flush_watermark = 32 * 1024;
+} // namespace
+
 // ---- listen specs -----------------------------------------------------------------------------
 
 bool cidr::contains(std::uint8_t fam, const std::uint8_t* a) const noexcept
@@ -1018,7 +1022,7 @@ void server::drain_feed()
     // Bounded per turn so sockets and timers keep being served under a flood.
     ring_.drain([this](std::uint16_t ch, std::uint8_t kind,
                        core::byte_view p) { publish(ch, p, static_cast<payload_kind>(kind)); },
-                65536);
+                4096);
 }
 
 void server::publish(std::uint16_t ch, core::byte_view payload, payload_kind kind)
@@ -1126,6 +1130,11 @@ void server::publish(std::uint16_t ch, core::byte_view payload, payload_kind kin
         c->queued_total += whit_len;
         c->whit_ends.push_back(c->queued_total);
         counters_.add(server_counter::hits_queued);
+        // Write eagerly past a watermark so a fast reader's queue never fills within one
+        // drained batch; a client whose socket is full waits for EPOLLOUT instead.
+        if (c->pending() >= flush_watermark && !c->want_out) {
+            flush(*c);
+        }
     }
 }
 
