@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
-#include <random>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -16,6 +16,7 @@
 #include "proto/json/json_line.hpp"
 #include "proto/net/packet.hpp"
 #include "proto/nmsg/container.hpp"
+#include "proto/nmsg/packer.hpp"
 #include "proto/nmsg/zlib.hpp"
 
 namespace siehub_nmsg {
@@ -130,36 +131,29 @@ private:
 
 // An nmsg file as nmsgtool -w writes it: containers up to `limit` bytes with payload CRCs and
 // no sequence fields; optionally zlib-compressed; a payload too large for one container is
-// fragmented.
+// fragmented, in its place in the order (proto/nmsg/packer.hpp, shared with siehub-tap).
 class nmsg_file_output final : public payload_output {
 public:
     nmsg_file_output(const std::string& path, std::size_t limit, bool zlib, problem_log& log)
-        : path_(path), limit_(limit), zlib_(zlib), log_(log), buf_(limit),
-          builder_(buf_, limit, false, zlib), big_(nmsg::container_size_max),
-          packed_(nmsg::container_size_max + 4096), rng_(std::random_device{}())
+        : path_(path), log_(log), packer_(limit, false, zlib)
     {
         f_ = std::fopen(path.c_str(), "wb");
         if (f_ == nullptr) {
             throw bad_input(path + ": cannot create: " + std::strerror(errno));
         }
     }
-    ~nmsg_file_output() override { close(); }
+    ~nmsg_file_output() override
+    {
+        try {
+            close();
+        } catch (const bad_input&) {
+        }
+    }
 
     bool put(const nmsg::payload_view& p, const std::string& where) override
     {
-        nmsg::payload_header h{p.vid(), p.msgtype(), p.time_sec(), p.time_nsec(),
-                               p.source(), p.operator_id(), p.group()};
-        auto const vendor = p.payload().value_or(nmsg::byte_view{});
-        auto st = builder_.add(h, vendor);
-        if (st == nmsg::container_builder::add_status::full) {
-            emit(builder_.finish());
-            builder_.reset();
-            st = builder_.add(h, vendor);
-        }
-        if (st == nmsg::container_builder::add_status::too_large) {
-            if (!emit_oversized(h, vendor)) {
-                return log_.bad(where, "output.payload_too_large");
-            }
+        if (!packer_.add(p, [this](std::span<const nmsg::byte_view> u) { write(u); })) {
+            return log_.bad(where, "output.payload_too_large");
         }
         ++out_;
         return true;
@@ -170,84 +164,27 @@ public:
         if (f_ == nullptr) {
             return;
         }
-        if (!builder_.empty()) {
-            emit(builder_.finish());
-            builder_.reset();
-        }
-        bool const ok = std::fclose(f_) == 0 && !write_failed_;
+        bool const packed = packer_.flush([this](std::span<const nmsg::byte_view> u) { write(u); });
+        bool const ok = std::fclose(f_) == 0 && !write_failed_ && packed;
         f_ = nullptr;
         if (!ok) {
-            throw bad_input(path_ + ": write failed");
+            throw bad_input(path_ + (packed ? ": write failed" : ": zlib: deflate failed"));
         }
     }
 
 private:
-    // Writes one finished unit, compressing it first when zlib is on.
-    void emit(nmsg::byte_view unit)
+    void write(std::span<const nmsg::byte_view> units)
     {
-        if (unit.empty()) {
-            return;
-        }
-        if (zlib_) {
-            auto r = nmsg::zlib_container(deflater_, unit, packed_);
-            if (!r.ok()) {
-                throw bad_input(path_ + ": zlib: " + std::string(nmsg::to_string(r.error)));
+        for (auto const& b : units) {
+            if (std::fwrite(b.data(), 1, b.size(), f_) != b.size()) {
+                write_failed_ = true;
             }
-            unit = r.data;
-        }
-        write(unit);
-    }
-
-    // One payload alone in a container larger than the limit: compress it if asked, and
-    // fragment what still does not fit (never libnmsg's headerless datagram).
-    bool emit_oversized(const nmsg::payload_header& h, nmsg::byte_view vendor)
-    {
-        nmsg::container_builder one(big_, nmsg::container_size_max, false, false);
-        if (one.add(h, vendor) != nmsg::container_builder::add_status::added) {
-            return false;
-        }
-        nmsg::byte_view unit = one.finish();
-        if (zlib_) {
-            auto r = nmsg::zlib_container(deflater_, unit, packed_);
-            if (!r.ok()) {
-                return false;
-            }
-            unit = r.data;
-        }
-        if (unit.size() <= limit_) {
-            write(unit);
-            return true;
-        }
-        nmsg::fragmenter frag(unit.subspan(nmsg::header_size), zlib_,
-                              static_cast<std::uint32_t>(rng_()), limit_);
-        std::vector<std::uint8_t> dgram(limit_);
-        while (!frag.done()) {
-            core::out_buffer ob(dgram);
-            if (!frag.next(ob)) {
-                return false;
-            }
-            write(ob.written());
-        }
-        return true;
-    }
-
-    void write(nmsg::byte_view b)
-    {
-        if (std::fwrite(b.data(), 1, b.size(), f_) != b.size()) {
-            write_failed_ = true;
         }
     }
 
     std::string path_;
-    std::size_t limit_;
-    bool zlib_;
     problem_log& log_;
-    std::vector<std::uint8_t> buf_;
-    nmsg::container_builder builder_;
-    std::vector<std::uint8_t> big_;
-    std::vector<std::uint8_t> packed_;
-    nmsg::deflater deflater_;
-    std::mt19937 rng_;
+    nmsg::unit_packer packer_;
     std::FILE* f_ = nullptr;
     bool write_failed_ = false;
 };

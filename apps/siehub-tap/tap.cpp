@@ -14,6 +14,7 @@
 
 #include "proto/json/json_line.hpp"
 #include "proto/net/packet.hpp"
+#include "proto/nmsg/packer.hpp"
 
 namespace siehub::tap {
 
@@ -280,123 +281,6 @@ std::string stats_json(const decoder& d, double elapsed_s, const std::string& in
 
 namespace {
 
-nmsg::payload_header header_of(const nmsg::payload_view& p)
-{
-    return {p.vid(),    p.msgtype(),     p.time_sec(), p.time_nsec(),
-            p.source(), p.operator_id(), p.group()};
-}
-
-// Packs payloads into containers and hands each finished unit (or the fragments of an
-// oversized payload, as one batch) to emit(units, count_of_datagrams).
-class packer {
-public:
-    packer(std::size_t limit, bool with_sequence, bool zlib)
-        : limit_(limit), with_sequence_(with_sequence), zlib_(zlib), buf_(limit),
-          builder_(buf_, limit, with_sequence, zlib), big_(nmsg::container_size_max + 4096),
-          packed_(nmsg::container_size_max + 8192), rng_(std::random_device{}())
-    {
-        sequence_id_ = (std::uint64_t{rng_()} << 32) | rng_();
-    }
-
-    // Returns false when the payload cannot be sent at all.
-    template <class Emit> bool add(const nmsg::payload_view& p, Emit&& emit)
-    {
-        auto const h = header_of(p);
-        auto const vendor = p.payload().value_or(nmsg::byte_view{});
-        auto st = builder_.add(h, vendor);
-        if (st == nmsg::container_builder::add_status::full) {
-            flush(emit);
-            st = builder_.add(h, vendor);
-        }
-        if (st != nmsg::container_builder::add_status::too_large) {
-            return st == nmsg::container_builder::add_status::added;
-        }
-        // Alone in a container larger than the limit: keep order, then fragment it.
-        flush(emit);
-        nmsg::container_builder one(big_, nmsg::container_size_max, with_sequence_, false);
-        if (one.add(h, vendor) != nmsg::container_builder::add_status::added) {
-            return false;
-        }
-        auto const unit = one.finish(seq_, sequence_id_);
-        if (with_sequence_) {
-            ++seq_;
-        }
-        return emit_batch(unit, emit);
-    }
-
-    template <class Emit> void flush(Emit&& emit)
-    {
-        if (builder_.empty()) {
-            return;
-        }
-        nmsg::byte_view unit = builder_.finish(seq_, sequence_id_);
-        if (with_sequence_) {
-            ++seq_;
-        }
-        if (zlib_) {
-            auto r = nmsg::zlib_container(deflater_, unit, packed_);
-            if (r.ok()) {
-                unit = r.data;
-            }
-        }
-        std::vector<nmsg::byte_view> one{unit};
-        emit(one);
-        builder_.reset();
-    }
-
-private:
-    // An overfull container leaves as one 0x01 unit when zlib makes it fit, else as
-    // fragments (0x02, or 0x03 compressed; never libnmsg's headerless form, spec §6), all
-    // written into one buffer and emitted together so a file rotation never splits them.
-    template <class Emit> bool emit_batch(nmsg::byte_view unit, Emit& emit)
-    {
-        nmsg::byte_view body = unit.subspan(nmsg::header_size);
-        if (zlib_) {
-            auto r = nmsg::zlib_container(deflater_, unit, packed_);
-            if (!r.ok()) {
-                return false;
-            }
-            if (r.data.size() <= limit_) {
-                std::vector<nmsg::byte_view> one{r.data};
-                emit(one);
-                return true;
-            }
-            body = r.data.subspan(nmsg::header_size);
-        }
-        nmsg::fragmenter f(body, zlib_, static_cast<std::uint32_t>(rng_()), limit_);
-        copy_.resize(f.count() * limit_);
-        std::vector<std::pair<std::size_t, std::size_t>> spans;
-        std::size_t off = 0;
-        while (!f.done()) {
-            core::out_buffer out(std::span<std::uint8_t>(copy_.data() + off, limit_));
-            if (!f.next(out)) {
-                return false;
-            }
-            spans.emplace_back(off, out.size());
-            off += out.size();
-        }
-        std::vector<nmsg::byte_view> views;
-        for (auto [o, n] : spans) {
-            views.emplace_back(copy_.data() + o, n);
-        }
-        emit(views);
-        return true;
-    }
-
-    std::size_t limit_;
-    bool with_sequence_;
-    bool zlib_;
-    std::vector<std::uint8_t> buf_;
-    nmsg::container_builder builder_;
-    std::vector<std::uint8_t> big_;
-    std::vector<std::uint8_t> packed_;
-    std::vector<std::uint8_t> copy_;
-    nmsg::deflater deflater_;
-    std::mt19937 rng_;
-    std::uint64_t sequence_id_ = 0;
-    std::uint32_t seq_ = 0;
-};
-
 bool exists(const std::string& p)
 {
     struct stat st{};
@@ -421,13 +305,15 @@ public:
         if (failed_) {
             return false;
         }
-        return packer_.add(p, [this](const std::vector<nmsg::byte_view>& u) { write(u); });
+        return packer_.add(p, [this](std::span<const nmsg::byte_view> u) { write(u); });
     }
 
     void tick(std::int64_t now) override
     {
         now_ = now;
-        packer_.flush([this](const std::vector<nmsg::byte_view>& u) { write(u); });
+        if (!packer_.flush([this](std::span<const nmsg::byte_view> u) { write(u); })) {
+            fail("zlib");
+        }
         if (f_ != nullptr) {
             std::fflush(f_);
             if (o_.rotate_seconds != 0 &&
@@ -439,8 +325,8 @@ public:
 
     void close() override
     {
-        if (!failed_) {
-            packer_.flush([this](const std::vector<nmsg::byte_view>& u) { write(u); });
+        if (!failed_ && !packer_.flush([this](std::span<const nmsg::byte_view> u) { write(u); })) {
+            fail("zlib");
         }
         finish_file();
     }
@@ -449,7 +335,7 @@ public:
     [[nodiscard]] std::string error() const override { return error_; }
 
 private:
-    void write(const std::vector<nmsg::byte_view>& units)
+    void write(std::span<const nmsg::byte_view> units)
     {
         std::size_t n = 0;
         for (auto const& u : units) {
@@ -538,7 +424,7 @@ private:
     }
 
     file_sink_options o_;
-    packer packer_;
+    nmsg::unit_packer packer_;
     std::FILE* f_ = nullptr;
     std::string tmp_;
     std::string final_;
@@ -651,25 +537,25 @@ public:
 
     bool put(std::uint16_t, const nmsg::payload_view& p) override
     {
-        return packer_.add(p, [this](const std::vector<nmsg::byte_view>& u) { send(u); });
+        return packer_.add(p, [this](std::span<const nmsg::byte_view> u) { send(u); });
     }
     void tick(std::int64_t) override
     {
-        packer_.flush([this](const std::vector<nmsg::byte_view>& u) { send(u); });
+        packer_.flush([this](std::span<const nmsg::byte_view> u) { send(u); });
     }
     void close() override
     {
         if (fd_ < 0) {
             return;
         }
-        packer_.flush([this](const std::vector<nmsg::byte_view>& u) { send(u); });
+        packer_.flush([this](std::span<const nmsg::byte_view> u) { send(u); });
         ::close(fd_);
         fd_ = -1;
     }
     [[nodiscard]] bool failed() const noexcept override { return false; }
 
 private:
-    void send(const std::vector<nmsg::byte_view>& units)
+    void send(std::span<const nmsg::byte_view> units)
     {
         for (auto const& u : units) {
             // A datagram the network refuses (no route, buffer full) is lost like any UDP
@@ -678,7 +564,7 @@ private:
                            dst_len_);
         }
     }
-    packer packer_;
+    nmsg::unit_packer packer_;
     int fd_ = -1;
     sockaddr_storage dst_{};
     socklen_t dst_len_ = 0;

@@ -59,6 +59,8 @@ for x in dnsdedupe-insertion dnsdedupe-expiration dnsdedupe-rdata-types dnsdedup
 done
 check "write newdomain input" bash -c "'$tool' write --from-json '$td/nmsg/newdomain.input.jsonl' -o '$work/n.nmsg' && '$tool' read '$work/n.nmsg' | cmp -s - '$td/nmsg/newdomain.jsonl'"
 check "write zlib 1280" bash -c "'$tool' write --from-json '$td/nmsg/dnsdedupe-rdata-types.jsonl' -o '$work/z.nmsg' --zlib --container-size 1280 && '$tool' read '$work/z.nmsg' | cmp -s - '$td/nmsg/dnsdedupe-rdata-types.jsonl'"
+# Payloads larger than the container keep their place in the order (as libnmsg writes them).
+check "write 1280 keeps order" bash -c "'$tool' write --from-json '$td/pcap/nmsg-udp-8430.jsonl' -o '$work/o.nmsg' --container-size 1280 && '$tool' read '$work/o.nmsg' | cmp -s - '$td/pcap/nmsg-udp-8430.jsonl'"
 check "read --nmsg" bash -c "'$tool' read '$td/nmsg/dnsnx.nmsg' --nmsg '$work/r.nmsg' && cmp -s '$work/r.nmsg' '$td/nmsg/dnsnx.nmsg'"
 
 # 6. malformed input: a clear message with file and offset, non-zero exit; --skip-bad counts.
