@@ -82,6 +82,7 @@ int main(int argc, char** argv)
     double duration_s = 0;
     std::string stats_json;
     unsigned workers = 0;
+    bool stage_cycles = false;
     std::string offline_in;
     std::string offline_out;
 
@@ -94,6 +95,8 @@ int main(int argc, char** argv)
         ->check(CLI::NonNegativeNumber);
     app.add_option("--stats-json", stats_json, "write the final counters as JSON to FILE")
         ->type_name("FILE");
+    app.add_flag("--stage-cycles", stage_cycles,
+                 "count TSC cycles per pipeline stage (cycles.* counters; costs ~1 rdtsc per stage)");
     app.add_option("--workers", workers, "number of worker lcores (overrides workers.lcores)")
         ->type_name("N")
         ->check(CLI::Range(1, 128));
@@ -145,6 +148,7 @@ int main(int argc, char** argv)
     opts.duration_s = duration_s;
     opts.stats_json = stats_json;
     opts.workers = workers;
+    opts.stage_cycles = stage_cycles;
     opts.offline_in = offline_in;
     opts.offline_out = offline_out;
     opts.eal_extra = eal_extra;

@@ -79,8 +79,8 @@ void mbuf_sink::flush() noexcept
 // ----------------------------------------------------------------------- payload_pipeline
 
 payload_pipeline::payload_pipeline(unsigned worker, const settings& s, worker_links& links,
-                                   rt_counters& rc)
-    : worker_(worker), s_(s), links_(links), rc_(rc),
+                                   rt_counters& rc, stage_timer& timer)
+    : worker_(worker), s_(s), links_(links), rc_(rc), timer_(timer),
       scratch_(std::make_unique<pipeline::verify_scratch>()),
       privacy_scratch_(std::make_unique<pipeline::privacy_scratch>()),
       key_(pipeline::siphash_key::from_bytes(s.pseudonym_key)),
@@ -183,6 +183,7 @@ void payload_pipeline::on_payload(const nmsg::payload_view& p, const sender_info
     in.message = p.payload().value_or(core::byte_view{});
     in.time_sec = p.time_sec();
     in.time_nsec = p.time_nsec();
+    stage_scope const timed(timer_, stage::verify);
     pipeline::verify_result r;
     pipeline::verify(in, vopt_, *scratch_, r);
     pipeline::count(vc_, r);
@@ -204,6 +205,7 @@ void payload_pipeline::on_payload(const nmsg::payload_view& p, const sender_info
     bool const want_relay = channel_index_[ch_raw] >= 0 ||
                             (r.route != pipeline::rcode_route::noerror && channel_index_[ch_errors] >= 0);
     if (want_relay) {
+        timer_.enter(stage::relay);
         core::out_buffer ob(vendor_buf_);
         if (pipeline::scrub_dnsqr(in.message, relay_privacy_, r.checksum, *privacy_scratch_, ob, pc_) ==
                 pipeline::privacy_counter::scrubbed &&
@@ -221,6 +223,7 @@ void payload_pipeline::on_payload(const nmsg::payload_view& p, const sender_info
         }
     }
     if (r.route == pipeline::rcode_route::nxdomain && channel_index_[ch_nxdomain] >= 0) {
+        timer_.enter(stage::dnsnx);
         core::out_buffer ob(vendor_buf_);
         if (pipeline::write_dnsnx(r, ob) && ob.ok()) {
             nmsg::payload_header nx{2, 6, r.response_time_sec,
@@ -233,6 +236,7 @@ void payload_pipeline::on_payload(const nmsg::payload_view& p, const sender_info
         }
     }
     if (r.route == pipeline::rcode_route::noerror && r.rrsets_valid) {
+        timer_.enter(stage::rrsets);
         handle_rrsets(r);
     }
 }
@@ -242,7 +246,7 @@ void payload_pipeline::handle_rrsets(const pipeline::verify_result& r)
     auto const& m = *r.message;
     auto const& t = *r.rrsets;
     auto const sets = t.sets();
-    std::array<bool, dns::message::max_records> keep{};
+    auto& keep = keep_; // per-response scratch: set for every RRset by check()
     pipeline::bailiwick_verdict v;
     auto const now_s = static_cast<pipeline::bailiwick_seconds>(clock_s_);
     bw_->check(m, t, r.response_ip, now_s, v, keep);
@@ -250,9 +254,9 @@ void payload_pipeline::handle_rrsets(const pipeline::verify_result& r)
         c_.add(pipe_counter::unverifiable);
         return;
     }
-    std::array<std::uint64_t, 64> sent_hashes{};
+    std::array<std::uint64_t, 64> sent_hashes; // [0, n_sent) in use
     unsigned n_sent = 0;
-    std::array<core::byte_view, dns::message::max_records> rdatas;
+    auto& rdatas = rdatas_;
     for (std::size_t i = 0; i < sets.size(); ++i) {
         if (!keep[i]) {
             c_.add(pipe_counter::rrsets_out_of_bailiwick);
@@ -353,6 +357,7 @@ void payload_pipeline::dedup_batch()
     if (batch_n_ == 0) {
         return;
     }
+    stage_scope const timed(timer_, stage::dedup);
     std::array<core::byte_view, 64> keys;
     std::array<std::uint64_t, 64> hashes;
     std::array<dedup::seconds, 64> times;

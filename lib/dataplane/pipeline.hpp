@@ -17,6 +17,7 @@
 #include "dataplane/handoff.hpp"
 #include "dataplane/settings.hpp"
 #include "dataplane/shared.hpp"
+#include "dataplane/stage_timer.hpp"
 #include "dataplane/txq.hpp"
 #include "dedup/table.hpp"
 #include "match/counters.hpp"
@@ -95,7 +96,8 @@ private:
 
 class payload_pipeline {
 public:
-    payload_pipeline(unsigned worker, const settings& s, worker_links& links, rt_counters& rc);
+    payload_pipeline(unsigned worker, const settings& s, worker_links& links, rt_counters& rc,
+                     stage_timer& timer);
     ~payload_pipeline();
 
     void on_payload(const nmsg::payload_view& p, const sender_info& from);
@@ -128,6 +130,7 @@ private:
     const settings& s_;
     worker_links& links_;
     rt_counters& rc_;
+    stage_timer& timer_;
     pipe_counters c_;
     pipeline::verify_counters vc_;
     std::unique_ptr<pipeline::verify_scratch> scratch_;
@@ -148,6 +151,10 @@ private:
     std::vector<std::uint8_t> vendor_buf_;  // a scrubbed dnsqr or a record
     std::vector<std::uint8_t> canon_buf_;   // canonical rdata of one RRset
     std::vector<std::uint8_t> key_buf_;
+    // Per-response scratch kept here so that no call zero-fills 8 KiB (a measured 27 % of the
+    // worker's instructions when they were locals).
+    std::array<bool, dns::message::max_records> keep_;
+    std::array<core::byte_view, dns::message::max_records> rdatas_;
     // Owner-side batch: records that this worker owns, waiting for one dedup burst.
     std::array<rrset_record*, 64> batch_{};
     unsigned batch_n_ = 0;

@@ -116,6 +116,7 @@ settings to_settings(const control::config& cfg, const run_options& opts)
     s.duration_s = opts.duration_s;
     s.stats_json = opts.stats_json;
     s.live_stats = cfg.stats_interval.count() != 0;
+    s.stage_cycles = opts.stage_cycles;
     if (!opts.offline_in.empty()) {
         // A replay ends when its input is exhausted, and gives the same channel content every
         // run: the heartbeat (wall-clock content) is off.

@@ -20,6 +20,7 @@ struct run_options {
     std::string offline_out;            // --out OUT.pcap
     std::vector<std::string> eal_extra; // EAL args after `--`, appended to the config's
     std::string config_name;            // the file the config came from (for messages)
+    bool stage_cycles = false;          // --stage-cycles: per-stage TSC counters
 };
 
 // Runs the hub until the duration ends, a signal arrives or the offline input is exhausted, and

@@ -322,9 +322,13 @@ run_result run_settings(const settings& s)
         auto const t_slow = reg.add_table(slow_counter_table);
         auto const t_priv = reg.add_table(pipeline::privacy_counter_table);
         auto const t_match = reg.add_table(match::counter_table);
+        auto const t_stage = reg.add_table(stage_counter_table);
         for (auto& w : workers) {
             auto const id = w->id();
             reg.add_block(t_rt, telemetry::block_scope::on_worker(id), w->counters().v.data());
+            if (s.stage_cycles) {
+                reg.add_block(t_stage, telemetry::block_scope::on_worker(id), w->stage_cycles().v.data());
+            }
             auto& p = w->pipeline();
             reg.add_block(t_pipe, telemetry::block_scope::on_worker(id), p.counters().v.data());
             reg.add_block(t_verify, telemetry::block_scope::on_worker(id), p.verify_counters().v.data());

@@ -87,6 +87,7 @@ struct settings {
     double duration_s = 0; // 0 = until signalled (or offline input exhausted)
     std::string stats_json;
     bool live_stats = true;
+    bool stage_cycles = false; // --stage-cycles: per-stage TSC counters (stage_timer.hpp)
 };
 
 } // namespace siehub::dataplane

@@ -18,8 +18,8 @@ namespace siehub::dataplane {
 worker::worker(unsigned id, const settings& s, shared_state& sh, worker_links links,
                std::vector<rx_source> rx, std::uint16_t tap_tx_queue)
     : id_(id), s_(s), sh_(sh), links_(std::move(links)), rx_(std::move(rx)),
-      tap_tx_queue_(tap_tx_queue), linear_(65536),
-      pipe_(std::make_unique<payload_pipeline>(id, s, links_, c_))
+      tap_tx_queue_(tap_tx_queue), st_(s.stage_cycles), linear_(65536),
+      pipe_(std::make_unique<payload_pipeline>(id, s, links_, c_, st_))
 {
 }
 
@@ -130,6 +130,7 @@ bool worker::poll_rx()
     }
     bool any = false;
     rte_mbuf* pkts[burst];
+    stage_scope const timed(st_, stage::rx_classify);
     for (auto const& src : rx_) {
         std::uint16_t const n = rte_eth_rx_burst(src.port, src.queue, pkts, burst);
         for (std::uint16_t i = 0; i < n; ++i) {
@@ -146,6 +147,7 @@ bool worker::poll_rx()
 bool worker::poll_slow()
 {
     void* objs[burst];
+    stage_scope const timed(st_, stage::slow_in);
     unsigned const n = rte_ring_dequeue_burst(links_.from_slow, objs, burst, nullptr);
     for (unsigned i = 0; i < n; ++i) {
         auto* b = static_cast<payload_block*>(objs[i]);
@@ -174,6 +176,7 @@ bool worker::poll_handoff()
     // several bursts per loop (bounded, so RX is never starved).
     bool any = false;
     void* objs[burst];
+    stage_scope const timed(st_, stage::handoff_in);
     for (auto* r : links_.handoff_in) {
         for (unsigned round = 0; round < handoff_rounds; ++round) {
             unsigned const n = rte_ring_dequeue_burst(r, objs, burst, nullptr);
@@ -205,7 +208,10 @@ int worker::run()
         bool const took_blocks = poll_slow();
         busy |= took_blocks;
         busy |= poll_handoff();
-        pipe_->tick(rte_rdtsc());
+        {
+            stage_scope const timed(st_, stage::tick);
+            pipe_->tick(rte_rdtsc());
+        }
         if (ph >= phase::slow_done && !idle && !took_blocks && rte_ring_empty(links_.from_slow)) {
             // The slow path is finished and its ring is empty: this worker will create no more
             // handoff records.

@@ -14,6 +14,7 @@
 #include "dataplane/seq_window.hpp"
 #include "dataplane/settings.hpp"
 #include "dataplane/shared.hpp"
+#include "dataplane/stage_timer.hpp"
 #include "proto/net/packet.hpp"
 #include "proto/nmsg/container.hpp"
 
@@ -53,6 +54,7 @@ public:
 
     [[nodiscard]] const rt_counters& counters() const noexcept { return c_; }
     [[nodiscard]] payload_pipeline& pipeline() noexcept { return *pipe_; }
+    [[nodiscard]] const stage_counters& stage_cycles() const noexcept { return st_.counters(); }
     [[nodiscard]] unsigned id() const noexcept { return id_; }
 
 private:
@@ -70,6 +72,7 @@ private:
     std::vector<rx_source> rx_;
     std::uint16_t tap_tx_queue_;
     rt_counters c_;
+    stage_timer st_;
     seq_window_tracker<> seq_;
     std::vector<std::uint8_t> linear_; // scratch for multi-segment frames
     std::unique_ptr<payload_pipeline> pipe_;

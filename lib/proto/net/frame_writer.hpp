@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "core/out_buffer.hpp"
+#include "proto/net/checksum.hpp"
 
 namespace siehub::net {
 
@@ -27,26 +28,6 @@ struct channel_frame_spec {
 inline constexpr std::size_t channel_frame_overhead(bool tagged) noexcept
 {
     return 14 + (tagged ? 4 : 0) + 20 + 8;
-}
-
-// One's-complement sum over `len` bytes, folded but not inverted.
-inline std::uint32_t ones_sum(const std::uint8_t* p, std::size_t len, std::uint32_t acc = 0) noexcept
-{
-    for (; len >= 2; p += 2, len -= 2) {
-        acc += core::load_be16(p);
-    }
-    if (len != 0) {
-        acc += std::uint32_t{p[0]} << 8;
-    }
-    return acc;
-}
-
-inline std::uint16_t fold(std::uint32_t acc) noexcept
-{
-    while (acc >> 16) {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    return static_cast<std::uint16_t>(acc);
 }
 
 // Writes the headers for a payload of `payload_len` bytes, then the payload, and fills both

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "core/bytes.hpp"
+#include "proto/net/checksum.hpp"
 #include "proto/net/packet.hpp"
 
 namespace siehub::net {
@@ -140,20 +141,6 @@ inline errc parse_udp(core::byte_view l4, udp_header& out) noexcept
     return errc::ok;
 }
 
-namespace detail {
-inline std::uint32_t sum16(core::byte_view b, std::uint32_t acc) noexcept
-{
-    std::size_t i = 0;
-    for (; i + 1 < b.size(); i += 2) {
-        acc += core::load_be16(&b[i]);
-    }
-    if (i < b.size()) {
-        acc += std::uint32_t{b[i]} << 8;
-    }
-    // Fold often enough that 64 KiB of input cannot overflow: callers pass at most 65535 bytes.
-    return acc;
-}
-} // namespace detail
 
 // True when the UDP checksum of `datagram` (header + payload, checksum field included)
 // verifies against the pseudo-header of src/dst. A zero IPv4 checksum means "not computed":
@@ -161,16 +148,13 @@ inline std::uint32_t sum16(core::byte_view b, std::uint32_t acc) noexcept
 inline bool udp_checksum_ok(const ip_address& src, const ip_address& dst,
                             core::byte_view datagram) noexcept
 {
-    std::uint64_t acc = 0;
-    acc += detail::sum16(src.view(), 0);
-    acc += detail::sum16(dst.view(), 0);
+    // Callers pass at most 65535 bytes: every partial sum stays far below 2^32.
+    std::uint32_t acc = ones_sum(src.view().data(), src.view().size());
+    acc = ones_sum(dst.view().data(), dst.view().size(), acc);
     acc += ipproto_udp;
-    acc += datagram.size();
-    acc += detail::sum16(datagram, 0);
-    while (acc >> 16) {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    return acc == 0xffff;
+    acc += static_cast<std::uint32_t>(datagram.size());
+    acc = ones_sum(datagram.data(), datagram.size(), acc);
+    return fold(acc) == 0xffff;
 }
 
 } // namespace siehub::net
