@@ -162,6 +162,11 @@ int main(int argc, char** argv)
         ->check(CLI::NonNegativeNumber);
     app.add_option("--loops", to.loops, "passes over the frames when --duration is 0")->capture_default_str();
     app.add_flag("--quiet", to.quiet, "no live rate line");
+    app.add_option("--link-wait", to.link_wait, "seconds to wait for the port's link (memif peer) before sending")
+        ->capture_default_str();
+    app.add_option("--linger", to.linger, "seconds to keep the port open after the last frame (peer drains)")
+        ->check(CLI::Range(0.0, 60.0))
+        ->capture_default_str();
     try {
         app.parse(cli_argc, argv);
     } catch (const CLI::ParseError& e) {

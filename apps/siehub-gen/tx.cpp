@@ -66,6 +66,24 @@ bool transmit(const std::vector<std::vector<std::uint8_t>>& frames, const tx_opt
 
         std::signal(SIGINT, on_signal);
         std::signal(SIGTERM, on_signal);
+        // Wait for the link (a memif peer connecting, a NIC negotiating): frames sent before it
+        // is up are lost or refused.
+        {
+            rte_eth_link link{};
+            std::uint64_t const give_up = rte_rdtsc() + static_cast<std::uint64_t>(o.link_wait) * rte_get_tsc_hz();
+            bool said = false;
+            while (!stop_requested.load() && rte_eth_link_get_nowait(port.id(), &link) == 0 &&
+                   link.link_status == RTE_ETH_LINK_DOWN && rte_rdtsc() < give_up) {
+                if (!said && !o.quiet) {
+                    std::fprintf(stderr, "siehub-gen: waiting for the link of port %u\n", port.id());
+                    said = true;
+                }
+                rte_delay_ms(10);
+            }
+            if (link.link_status == RTE_ETH_LINK_DOWN) {
+                std::fprintf(stderr, "siehub-gen: link still down after %u s; sending anyway\n", o.link_wait);
+            }
+        }
         std::uint64_t const hz = rte_get_tsc_hz();
         std::uint64_t const t0 = rte_rdtsc();
         std::uint64_t const end = o.duration > 0 ? t0 + static_cast<std::uint64_t>(o.duration * static_cast<double>(hz)) : 0;
@@ -153,8 +171,10 @@ bool transmit(const std::vector<std::vector<std::uint8_t>>& frames, const tx_opt
             }
         }
         res.seconds = static_cast<double>(rte_rdtsc() - t0) / static_cast<double>(hz);
-        // Let the driver finish what it queued (net_pcap writes on TX; memif needs the peer).
-        rte_eth_tx_done_cleanup(port.id(), 0, 0);
+        // Let the peer take what is still queued (memif: the rings go when the port closes).
+        if (o.linger > 0) {
+            rte_delay_us_sleep(static_cast<unsigned>(o.linger * 1e6));
+        }
         return true;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "siehub-gen: DPDK: %s\n", e.what());

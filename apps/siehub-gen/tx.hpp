@@ -17,6 +17,8 @@ struct tx_options {
     double duration = 0;               // seconds; 0: one pass over the frames (times loops)
     std::uint64_t loops = 1;           // passes over the frames when duration is 0
     bool quiet = false;                // no live line
+    unsigned link_wait = 10;           // seconds to wait for the link before sending
+    double linger = 0.5;               // seconds to keep the port open after the last frame
 };
 
 struct tx_result {
