@@ -32,8 +32,11 @@ inline std::uint64_t mix(std::uint64_t h, std::uint64_t w) noexcept
     return h ^ (h >> 32);
 }
 
-// Hash of one label (length byte included) on top of the hash of the suffix after it.
-inline std::uint64_t label_hash(std::uint64_t h, const std::uint8_t* p, std::size_t len) noexcept
+// Hash of one label (length byte included) on top of the hash of the suffix after it. `base`
+// is where the name starts: a short label's last word is read from before it (within the
+// name) and shifted, so no read leaves the name and no variable-length copy is needed.
+inline std::uint64_t label_hash(std::uint64_t h, const std::uint8_t* base, const std::uint8_t* p,
+                                std::size_t len) noexcept
 {
     h = mix(h, len + 0x100);
     std::size_t i = 0;
@@ -42,9 +45,17 @@ inline std::uint64_t label_hash(std::uint64_t h, const std::uint8_t* p, std::siz
         std::memcpy(&w, p + i, 8);
         h = mix(h, lower8(w));
     }
-    if (i < len) {
+    std::size_t const rest = len - i;
+    if (rest != 0) {
         std::uint64_t w = 0;
-        std::memcpy(&w, p + i, len - i);
+        if (p + len - base >= 8) {
+            std::memcpy(&w, p + len - 8, 8);
+            w >>= (8 - rest) * 8;
+        } else {
+            for (std::size_t k = 0; k < rest; ++k) {
+                w |= std::uint64_t{p[i + k]} << (8 * k);
+            }
+        }
         h = mix(h, lower8(w));
     }
     return h;
@@ -83,7 +94,7 @@ std::size_t suffix_hashes(const std::uint8_t* name, std::size_t len,
     std::uint64_t h = root_seed;
     out[n] = h;
     for (std::size_t i = n; i-- > 0;) {
-        h = label_hash(h, name + offs[i] + 1, name[offs[i]]);
+        h = label_hash(h, name, name + offs[i] + 1, name[offs[i]]);
         out[i] = h;
     }
     return n;
@@ -106,11 +117,15 @@ struct generation_builder {
         }
         t.slots.assign(cap, {});
         t.mask = cap - 1;
+        t.bloom.assign((std::size_t{1} << match_generation::bloom_bits) / 64, 0);
         std::array<std::uint64_t, 128> hs;
         for (const auto& [name, refs] : names) {
             auto const* p = reinterpret_cast<const std::uint8_t*>(name.data());
-            suffix_hashes(p, name.size(), hs);
+            std::size_t const labels = suffix_hashes(p, name.size(), hs);
             std::uint64_t const h = slot_hash(hs[0]);
+            t.label_counts[labels >> 6] |= std::uint64_t{1} << (labels & 63);
+            std::uint64_t const b = (h >> 40) & ((std::uint64_t{1} << match_generation::bloom_bits) - 1);
+            t.bloom[b >> 6] |= std::uint64_t{1} << (b & 63);
             match_generation::dns_slot s;
             s.hash = h;
             s.name_off = static_cast<std::uint32_t>(g.names_.size());
@@ -173,6 +188,15 @@ struct generation_builder {
             }
         }
         t.refs_off.push_back(static_cast<std::uint32_t>(g.refs_.size()));
+        constexpr unsigned shift = sizeof(Addr) * 8 - match_generation::dir_bits;
+        t.dir.resize((std::size_t{1} << match_generation::dir_bits) + 1);
+        std::size_t k = 0;
+        for (std::size_t p = 0; p <= (std::size_t{1} << match_generation::dir_bits); ++p) {
+            while (k < t.starts.size() && static_cast<std::size_t>(t.starts[k] >> shift) < p) {
+                ++k;
+            }
+            t.dir[p] = static_cast<std::uint32_t>(k);
+        }
     }
 };
 
@@ -306,11 +330,14 @@ void match_generation::add_refs(std::uint32_t off, std::uint32_t len, std::uint1
     }
 }
 
-void match_generation::probe(const dns_table& t, std::uint64_t h, const std::uint8_t* name,
-                             std::size_t len, std::uint16_t ch, const name_key& key,
-                             match_scratch& s) const noexcept
+void match_generation::probe(const dns_table& t, std::uint64_t h, std::size_t key_labels,
+                             const std::uint8_t* name, std::size_t len, std::uint16_t ch,
+                             const name_key& key, match_scratch& s) const noexcept
 {
     h = slot_hash(h);
+    if (!t.may_hold(h, key_labels)) {
+        return;
+    }
     for (std::uint64_t i = (h >> 7) & t.mask;; i = (i + 1) & t.mask) {
         auto const& sl = t.slots[i];
         if (sl.hash == 0) {
@@ -329,13 +356,13 @@ void match_generation::match_name(const name_key& n, std::uint16_t ch,
     std::array<std::uint64_t, 128> hs;
     std::size_t const labels = suffix_hashes(n.name, n.len, hs);
     if (!dns_exact_.empty()) {
-        probe(dns_exact_, hs[0], n.name, n.len, ch, n, s);
+        probe(dns_exact_, hs[0], labels, n.name, n.len, ch, n, s);
     }
     if (!dns_wild_.empty()) {
         // Suffix i starts at label i; walk the label starts again (cheap, in cache).
         std::size_t off = 0;
         for (std::size_t i = 0; i <= labels; ++i) {
-            probe(dns_wild_, hs[i], n.name + off, n.len - off, ch, n, s);
+            probe(dns_wild_, hs[i], labels - i, n.name + off, n.len - off, ch, n, s);
             if (i < labels) {
                 off += std::size_t{n.name[off]} + 1;
             }
@@ -345,11 +372,18 @@ void match_generation::match_name(const name_key& n, std::uint16_t ch,
 
 namespace {
 
-template <class Addr> std::size_t interval(const std::vector<Addr>& starts, Addr a) noexcept
+template <class Addr, class Table> std::size_t interval(const Table& t, Addr a) noexcept
 {
-    // Last start <= a (starts[0] is 0, so one always exists).
-    std::size_t lo = 0;
-    std::size_t n = starts.size();
+    // Last start <= a (starts[0] is 0, so one always exists): the directory narrows the
+    // search to the intervals that start under the same top bits, plus the one before them.
+    const auto& starts = t.starts;
+    constexpr unsigned shift = sizeof(Addr) * 8 - 12;
+    auto const p = static_cast<std::size_t>(a >> shift);
+    std::size_t lo = t.dir[p] == 0 ? 0 : t.dir[p] - 1;
+    std::size_t n = t.dir[p + 1] - lo;
+    if (n == 0) {
+        return lo;
+    }
     while (n > 1) {
         std::size_t const half = n / 2;
         lo = starts[lo + half] <= a ? lo + half : lo;
@@ -367,7 +401,7 @@ void match_generation::match_ip(const ip_key& ip, std::uint16_t ch, match_scratc
             return;
         }
         std::uint32_t const a = core::load_be32(ip.addr.data());
-        auto const k = interval(v4_.starts, a);
+        auto const k = interval(v4_, a);
         add_refs(v4_.refs_off[k], v4_.refs_off[k + 1] - v4_.refs_off[k], ch, ip.field_idx,
                  ip.val_idx, s);
         return;
@@ -379,7 +413,7 @@ void match_generation::match_ip(const ip_key& ip, std::uint16_t ch, match_scratc
     for (auto b : ip.addr) {
         a = (a << 8) | b;
     }
-    auto const k = interval(v6_.starts, a);
+    auto const k = interval(v6_, a);
     add_refs(v6_.refs_off[k], v6_.refs_off[k + 1] - v6_.refs_off[k], ch, ip.field_idx, ip.val_idx,
              s);
 }

@@ -97,21 +97,35 @@ private:
         std::uint16_t name_len = 0;
         std::uint16_t refs_len = 0;
     };
+    static constexpr unsigned bloom_bits = 18; // 32 KiB: most probes never leave L1/L2
     struct dns_table {
         std::vector<dns_slot> slots;
         std::uint64_t mask = 0;
+        std::vector<std::uint64_t> bloom; // one bit per name hash
+        std::array<std::uint64_t, 2> label_counts{}; // bit n: a name with n labels exists
         [[nodiscard]] bool empty() const noexcept { return slots.empty(); }
+        [[nodiscard]] bool may_hold(std::uint64_t h, std::size_t labels) const noexcept
+        {
+            if (labels > 127 || !((label_counts[labels >> 6] >> (labels & 63)) & 1)) {
+                return false;
+            }
+            std::uint64_t const b = (h >> 40) & ((std::uint64_t{1} << bloom_bits) - 1);
+            return (bloom[b >> 6] >> (b & 63)) & 1;
+        }
     };
+    static constexpr unsigned dir_bits = 12; // a first-level directory by the top address bits
     template <class Addr> struct ip_table {
         std::vector<Addr> starts; // sorted interval starts (starts[0] = 0)
         std::vector<std::uint32_t> refs_off; // per interval, + one past the end
+        std::vector<std::uint32_t> dir; // dir[p]: first interval whose start has top bits >= p
     };
 
     [[nodiscard]] bool gate(std::uint32_t client, std::uint16_t ch) const noexcept;
     void add_refs(std::uint32_t off, std::uint32_t len, std::uint16_t ch, std::uint16_t field,
                   std::uint16_t val, match_scratch& s) const noexcept;
-    void probe(const dns_table& t, std::uint64_t h, const std::uint8_t* name, std::size_t len,
-               std::uint16_t ch, const name_key& key, match_scratch& s) const noexcept;
+    void probe(const dns_table& t, std::uint64_t h, std::size_t key_labels,
+               const std::uint8_t* name, std::size_t len, std::uint16_t ch, const name_key& key,
+               match_scratch& s) const noexcept;
     void match_name(const name_key& n, std::uint16_t ch, match_scratch& s) const noexcept;
     void match_ip(const ip_key& ip, std::uint16_t ch, match_scratch& s) const noexcept;
 
