@@ -24,6 +24,7 @@
 #include "proto/nmsg/container.hpp"
 #include "proto/nmsg/reassembly.hpp"
 #include "proto/nmsg/seqsrc.hpp"
+#include "proto/nmsg/unit_reader.hpp"
 #include "proto/nmsg/zlib.hpp"
 
 using namespace siehub;
@@ -34,7 +35,8 @@ using siehub_nmsg::problem_log;
 namespace {
 
 // Turns nmsg units (header + body) into payloads: fragments are reassembled, zlib bodies
-// inflated, CRC mismatches dropped (as nmsgtool does) and counted.
+// inflated (proto/nmsg/unit_reader.hpp, shared with siehub-tap), CRC mismatches dropped (as
+// nmsgtool does) and counted.
 class unit_decoder {
 public:
     unit_decoder(payload_output& out, problem_log& log) : out_(out), log_(log) {}
@@ -48,34 +50,14 @@ public:
     bool decode(const nmsg::nmsg_unit& u, const std::string& where, const sender& from,
                 std::uint64_t now_ms, nmsg::seqsrc_tracker* seq)
     {
-        nmsg::byte_view body = u.body;
-        bool zlib = u.header.zlib();
-        if (u.header.fragment()) {
-            auto r = reasm_.offer(body, u.header.flags, from.addr, from.port, now_ms);
-            if (r.st == nmsg::reasm_result::status::pending) {
-                return true;
-            }
-            if (r.st == nmsg::reasm_result::status::dropped) {
-                if (r.reason == nmsg::reasm_reason::duplicate) {
-                    return true; // a repeated fragment is ignored, as libnmsg does
-                }
-                return log_.bad(where, std::string("fragment.") + nmsg::to_string(r.reason).data());
-            }
-            body = r.body;
-            zlib = r.zlib;
+        auto const r = reader_.read(u, from.addr, from.port, now_ms);
+        if (r.st == nmsg::unit_result::status::pending) {
+            return true;
         }
-        if (zlib) {
-            inflated_.resize(nmsg::zlib_max_inflated);
-            auto r = inflater_.inflate(body, inflated_);
-            if (!r.ok()) {
-                return log_.bad(where, std::string("zlib.") + nmsg::to_string(r.error).data());
-            }
-            body = r.data;
+        if (r.st == nmsg::unit_result::status::dropped) {
+            return log_.bad(where, std::string(r.stage_name()) + "." + std::string(r.reason));
         }
-        nmsg::nmsg_view v(body);
-        if (!v.valid()) {
-            return log_.bad(where, std::string("container.") + nmsg::to_string(v.status()).data());
-        }
+        auto const& v = reader_.view();
         if (seq != nullptr && v.sequence() && v.sequence_id()) {
             nmsg::seq_key k{*v.sequence_id(), from.addr, from.port};
             auto& s = senders_[k];
@@ -105,9 +87,7 @@ public:
 private:
     payload_output& out_;
     problem_log& log_;
-    nmsg::reassembler reasm_;
-    nmsg::inflater inflater_;
-    std::vector<std::uint8_t> inflated_;
+    nmsg::unit_reader reader_;
     std::map<nmsg::seq_key, sender_stats> senders_;
     std::uint64_t payloads_in_ = 0;
 };

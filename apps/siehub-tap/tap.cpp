@@ -21,8 +21,7 @@ namespace siehub::tap {
 // ---------------------------------------------------------------------------------- decoder
 
 decoder::decoder(const decoder_options& o, payload_sink& out)
-    : opt_(o), out_(out), channels_(std::make_unique<std::array<channel_stats, max_channels>>()),
-      inflated_(nmsg::zlib_max_inflated)
+    : opt_(o), out_(out), channels_(std::make_unique<std::array<channel_stats, max_channels>>())
 {
 }
 
@@ -89,37 +88,19 @@ void decoder::datagram(std::uint16_t ch, core::byte_view dgram,
         counters_.add(tap_counter::drop_container_header);
         return;
     }
-    core::byte_view body = unit.body;
-    bool zlib = unit.header.zlib();
     if (unit.header.fragment()) {
         counters_.add(tap_counter::fragments);
-        auto r = reasm_.offer(body, unit.header.flags, addr, port, now_ms);
-        if (r.st == nmsg::reasm_result::status::pending) {
-            return;
-        }
-        if (r.st == nmsg::reasm_result::status::dropped) {
-            // A repeated fragment is ignored, as libnmsg does; everything else is a drop.
-            if (r.reason != nmsg::reasm_reason::duplicate) {
-                counters_.add(tap_counter::drop_fragment);
-            }
-            return;
-        }
-        body = r.body;
-        zlib = r.zlib;
     }
-    if (zlib) {
-        auto r = inflater_.inflate(body, inflated_);
-        if (!r.ok()) {
-            counters_.add(tap_counter::drop_zlib);
-            return;
+    auto const r = reader_.read(unit, addr, port, now_ms);
+    if (r.st != nmsg::unit_result::status::container) {
+        if (r.st == nmsg::unit_result::status::dropped) {
+            counters_.add(r.where == nmsg::unit_result::stage::fragment ? tap_counter::drop_fragment
+                          : r.where == nmsg::unit_result::stage::zlib   ? tap_counter::drop_zlib
+                                                                        : tap_counter::drop_container);
         }
-        body = r.data;
-    }
-    nmsg::nmsg_view v(body);
-    if (!v.valid()) {
-        counters_.add(tap_counter::drop_container);
         return;
     }
+    auto const& v = reader_.view();
     counters_.add(tap_counter::containers);
     if (v.sequence() && v.sequence_id()) {
         nmsg::seq_key k{*v.sequence_id(), addr, port};

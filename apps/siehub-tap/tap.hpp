@@ -18,9 +18,8 @@
 #include <vector>
 
 #include "proto/nmsg/container.hpp"
-#include "proto/nmsg/reassembly.hpp"
 #include "proto/nmsg/seqsrc.hpp"
-#include "proto/nmsg/zlib.hpp"
+#include "proto/nmsg/unit_reader.hpp"
 #include "telemetry/counters.hpp"
 
 namespace siehub::tap {
@@ -178,7 +177,10 @@ public:
         return senders_;
     }
     [[nodiscard]] const nmsg::seqsrc_tracker& sequence() const noexcept { return seq_; }
-    [[nodiscard]] const nmsg::reassembler& reassembly() const noexcept { return reasm_; }
+    [[nodiscard]] const nmsg::reassembler& reassembly() const noexcept
+    {
+        return reader_.reassembly();
+    }
 
 private:
     void datagram(std::uint16_t channel, core::byte_view udp_payload,
@@ -191,9 +193,7 @@ private:
     std::unique_ptr<std::array<channel_stats, max_channels>> channels_;
     std::map<nmsg::seq_key, sender_stats> senders_;
     nmsg::seqsrc_tracker seq_;
-    nmsg::reassembler reasm_;
-    nmsg::inflater inflater_;
-    std::vector<std::uint8_t> inflated_;
+    nmsg::unit_reader reader_;
     bool done_ = false;
 };
 
