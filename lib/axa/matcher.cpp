@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <random>
 #include <string>
 #include <unordered_map>
 
@@ -32,13 +33,14 @@ inline std::uint64_t mix(std::uint64_t h, std::uint64_t w) noexcept
     return h ^ (h >> 32);
 }
 
-// Hash of one label (length byte included) on top of the hash of the suffix after it. `base`
-// is where the name starts: a short label's last word is read from before it (within the
-// name) and shifted, so no read leaves the name and no variable-length copy is needed.
-inline std::uint64_t label_hash(std::uint64_t h, const std::uint8_t* base, const std::uint8_t* p,
-                                std::size_t len) noexcept
+// Hash of the lower-cased bytes [p, p + len) of a name that starts at `base`: whole 8-byte
+// words, the last one overlapping (or, for a suffix shorter than 8 bytes, read from before it
+// within the name and shifted), so the cost grows with bytes/8 and not with labels. Keyed with
+// the generation's random seed so watch sets cannot be chosen to collide.
+inline std::uint64_t name_hash(std::uint64_t seed, const std::uint8_t* base,
+                               const std::uint8_t* p, std::size_t len) noexcept
 {
-    h = mix(h, len + 0x100);
+    std::uint64_t h = mix(seed, len);
     std::size_t i = 0;
     for (; i + 8 <= len; i += 8) {
         std::uint64_t w;
@@ -58,13 +60,6 @@ inline std::uint64_t label_hash(std::uint64_t h, const std::uint8_t* base, const
         }
         h = mix(h, lower8(w));
     }
-    return h;
-}
-
-constexpr std::uint64_t root_seed = 0x243F6A8885A308D3ull;
-
-inline std::uint64_t slot_hash(std::uint64_t h) noexcept
-{
     return h | 1; // 0 marks an empty slot
 }
 
@@ -78,27 +73,21 @@ inline bool equal_lower(const std::uint8_t* a, const std::uint8_t* lower, std::s
     return true;
 }
 
-} // namespace
-
-std::size_t suffix_hashes(const std::uint8_t* name, std::size_t len,
-                          std::array<std::uint64_t, 128>& out) noexcept
+// Label start offsets of a checked uncompressed name; returns the label count.
+inline std::size_t label_starts(const std::uint8_t* name, std::size_t len,
+                                std::array<std::uint8_t, 128>& offs) noexcept
 {
-    // Label starts, then hashes from the root outwards.
-    std::array<std::uint8_t, 128> offs;
     std::size_t n = 0;
     std::size_t off = 0;
     while (off < len && name[off] != 0 && n < 127) {
         offs[n++] = static_cast<std::uint8_t>(off);
         off += std::size_t{name[off]} + 1;
     }
-    std::uint64_t h = root_seed;
-    out[n] = h;
-    for (std::size_t i = n; i-- > 0;) {
-        h = label_hash(h, name, name + offs[i] + 1, name[offs[i]]);
-        out[i] = h;
-    }
+    offs[n] = static_cast<std::uint8_t>(off < len ? off : len - 1); // the root byte
     return n;
 }
+
+} // namespace
 
 // ---- build ----------------------------------------------------------------------------------
 
@@ -118,11 +107,11 @@ struct generation_builder {
         t.slots.assign(cap, {});
         t.mask = cap - 1;
         t.bloom.assign((std::size_t{1} << match_generation::bloom_bits) / 64, 0);
-        std::array<std::uint64_t, 128> hs;
+        std::array<std::uint8_t, 128> offs;
         for (const auto& [name, refs] : names) {
             auto const* p = reinterpret_cast<const std::uint8_t*>(name.data());
-            std::size_t const labels = suffix_hashes(p, name.size(), hs);
-            std::uint64_t const h = slot_hash(hs[0]);
+            std::size_t const labels = label_starts(p, name.size(), offs);
+            std::uint64_t const h = name_hash(g.seed_, p, p, name.size());
             t.label_counts[labels >> 6] |= std::uint64_t{1} << (labels & 63);
             std::uint64_t const b = (h >> 40) & ((std::uint64_t{1} << match_generation::bloom_bits) - 1);
             t.bloom[b >> 6] |= std::uint64_t{1} << (b & 63);
@@ -205,6 +194,7 @@ match_generation::build(std::span<const client_watches> clients, std::size_t cli
 {
     auto g = std::make_shared<match_generation>();
     g->client_count_ = client_count;
+    g->seed_ = (std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
     g->ch_index_.fill(-1);
     g->gate_words_ = (client_count + 63) / 64;
 
@@ -330,12 +320,11 @@ void match_generation::add_refs(std::uint32_t off, std::uint32_t len, std::uint1
     }
 }
 
-void match_generation::probe(const dns_table& t, std::uint64_t h, std::size_t key_labels,
-                             const std::uint8_t* name, std::size_t len, std::uint16_t ch,
-                             const name_key& key, match_scratch& s) const noexcept
+void match_generation::probe(const dns_table& t, std::uint64_t h, const std::uint8_t* name,
+                             std::size_t len, std::uint16_t ch, const name_key& key,
+                             match_scratch& s) const noexcept
 {
-    h = slot_hash(h);
-    if (!t.may_hold(h, key_labels)) {
+    if (!t.bloom_has(h)) {
         return;
     }
     for (std::uint64_t i = (h >> 7) & t.mask;; i = (i + 1) & t.mask) {
@@ -353,19 +342,20 @@ void match_generation::probe(const dns_table& t, std::uint64_t h, std::size_t ke
 void match_generation::match_name(const name_key& n, std::uint16_t ch,
                                   match_scratch& s) const noexcept
 {
-    std::array<std::uint64_t, 128> hs;
-    std::size_t const labels = suffix_hashes(n.name, n.len, hs);
-    if (!dns_exact_.empty()) {
-        probe(dns_exact_, hs[0], labels, n.name, n.len, ch, n, s);
+    std::array<std::uint8_t, 128> offs;
+    std::size_t const labels = label_starts(n.name, n.len, offs);
+    if (!dns_exact_.empty() && dns_exact_.has_labels(labels)) {
+        probe(dns_exact_, name_hash(seed_, n.name, n.name, n.len), n.name, n.len, ch, n, s);
     }
     if (!dns_wild_.empty()) {
-        // Suffix i starts at label i; walk the label starts again (cheap, in cache).
-        std::size_t off = 0;
+        // Only the suffixes whose label count some `*.` watch has.
         for (std::size_t i = 0; i <= labels; ++i) {
-            probe(dns_wild_, hs[i], labels - i, n.name + off, n.len - off, ch, n, s);
-            if (i < labels) {
-                off += std::size_t{n.name[off]} + 1;
+            if (!dns_wild_.has_labels(labels - i)) {
+                continue;
             }
+            const std::uint8_t* p = n.name + offs[i];
+            std::size_t const l = n.len - offs[i];
+            probe(dns_wild_, name_hash(seed_, n.name, p, l), p, l, ch, n, s);
         }
     }
 }

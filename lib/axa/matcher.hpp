@@ -3,9 +3,10 @@
 // One compiled generation of every client's watches (spec/axa.md §5.2), immutable once built,
 // so it can be published to data-plane workers behind RCU/QSBR and read without locks:
 //
-//  * dns= : two open-addressing tables (exact, `*.` suffix) keyed by a hash of the lower-cased
-//           name computed label by label from the root, so every suffix of a payload name is
-//           one probe; a probe that hits compares the bytes (no false positives);
+//  * dns= : two open-addressing tables (exact, `*.` suffix) keyed by a seeded hash of the
+//           lower-cased wire name (8 bytes at a time); a payload name is probed whole (exact)
+//           and at each suffix whose label count some `*.` watch has, each probe behind a
+//           32 KiB bloom filter; a hit compares the bytes (no false positives);
 //  * ip=  : per family, the prefixes cut the address space into disjoint intervals, each
 //           holding every prefix that covers it (prefixes nest, so a sweep with a stack builds
 //           them); a lookup is one binary search;
@@ -104,11 +105,12 @@ private:
         std::vector<std::uint64_t> bloom; // one bit per name hash
         std::array<std::uint64_t, 2> label_counts{}; // bit n: a name with n labels exists
         [[nodiscard]] bool empty() const noexcept { return slots.empty(); }
-        [[nodiscard]] bool may_hold(std::uint64_t h, std::size_t labels) const noexcept
+        [[nodiscard]] bool has_labels(std::size_t labels) const noexcept
         {
-            if (labels > 127 || !((label_counts[labels >> 6] >> (labels & 63)) & 1)) {
-                return false;
-            }
+            return labels <= 127 && ((label_counts[labels >> 6] >> (labels & 63)) & 1);
+        }
+        [[nodiscard]] bool bloom_has(std::uint64_t h) const noexcept
+        {
             std::uint64_t const b = (h >> 40) & ((std::uint64_t{1} << bloom_bits) - 1);
             return (bloom[b >> 6] >> (b & 63)) & 1;
         }
@@ -123,9 +125,8 @@ private:
     [[nodiscard]] bool gate(std::uint32_t client, std::uint16_t ch) const noexcept;
     void add_refs(std::uint32_t off, std::uint32_t len, std::uint16_t ch, std::uint16_t field,
                   std::uint16_t val, match_scratch& s) const noexcept;
-    void probe(const dns_table& t, std::uint64_t h, std::size_t key_labels,
-               const std::uint8_t* name, std::size_t len, std::uint16_t ch, const name_key& key,
-               match_scratch& s) const noexcept;
+    void probe(const dns_table& t, std::uint64_t h, const std::uint8_t* name, std::size_t len,
+               std::uint16_t ch, const name_key& key, match_scratch& s) const noexcept;
     void match_name(const name_key& n, std::uint16_t ch, match_scratch& s) const noexcept;
     void match_ip(const ip_key& ip, std::uint16_t ch, match_scratch& s) const noexcept;
 
@@ -133,6 +134,7 @@ private:
 
     std::size_t client_count_ = 0;
     std::size_t watch_count_ = 0;
+    std::uint64_t seed_ = 0; // name hash key, random per generation
     std::array<std::int32_t, ch_max + 1> ch_index_{};
     std::size_t gate_words_ = 0;
     std::vector<std::uint64_t> gate_bits_; // per indexed channel: gate_words_ words
@@ -145,11 +147,5 @@ private:
     ip_table<std::uint32_t> v4_;
     ip_table<unsigned __int128> v6_;
 };
-
-// The hash of a lower-cased wire name computed from the root label by label (exposed for
-// tests and the benchmark): suffix_hashes writes one hash per suffix, longest first, and
-// returns the label count.
-std::size_t suffix_hashes(const std::uint8_t* name, std::size_t len,
-                          std::array<std::uint64_t, 128>& out) noexcept;
 
 } // namespace siehub::axa
