@@ -23,11 +23,14 @@ namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
 
-void on_signal(int) { g_stop = 1; }
+void on_signal(int)
+{
+    g_stop = 1;
+}
 
 void install_signals()
 {
-    struct sigaction sa{};
+    struct sigaction sa {};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = 0; // no SA_RESTART: poll() returns EINTR and the loop sees the flag
@@ -176,14 +179,19 @@ int main(int argc, char** argv)
                    "channel number given to untagged frames (a VLAN sub-interface)")
         ->check(CLI::Range(0, 4095))
         ->capture_default_str();
-    auto* on = app.add_option("--nmsg", nmsg_pattern, "write nmsg files named by this strftime "
-                                                      "pattern (UTC)");
-    auto* oj = app.add_option("--json", json_out, "write nmsgtool -J JSON Lines to FILE or - (stdout)");
-    auto* ou = app.add_option("--udp", udp_out, "re-send the payloads as nmsg over UDP to ADDR/PORT");
+    auto* on = app.add_option("--nmsg", nmsg_pattern,
+                              "write nmsg files named by this strftime "
+                              "pattern (UTC)");
+    auto* oj =
+        app.add_option("--json", json_out, "write nmsgtool -J JSON Lines to FILE or - (stdout)");
+    auto* ou =
+        app.add_option("--udp", udp_out, "re-send the payloads as nmsg over UDP to ADDR/PORT");
     on->excludes(oj)->excludes(ou);
     oj->excludes(on)->excludes(ou);
     ou->excludes(on)->excludes(oj);
-    app.add_option("--rotate", rotate_s, "with --nmsg: start a new file every SECONDS (0 = never)")
+    app.add_option("--rotate", rotate_s,
+                   "with --nmsg: start a new file at every multiple of SECONDS since the epoch "
+                   "(3600: on the hour; 0 = never)")
         ->needs(on);
     app.add_option("--rotate-size", rotate_bytes,
                    "with --nmsg: start a new file before one would exceed BYTES (0 = never; a "
@@ -219,7 +227,8 @@ int main(int argc, char** argv)
         return 2;
     }
     if (nmsg_pattern.empty() && json_out.empty() && udp_out.empty()) {
-        std::fprintf(stderr, "siehub-tap: one of --nmsg, --json or --udp is required (see --help)\n");
+        std::fprintf(stderr,
+                     "siehub-tap: one of --nmsg, --json or --udp is required (see --help)\n");
         return 2;
     }
 
@@ -268,7 +277,8 @@ int main(int argc, char** argv)
         }
         rep.ring = ring.get();
         if (!quiet) {
-            std::fprintf(stderr, "siehub-tap: reading %s (TPACKET_V3 ring, %u blocks of %u bytes)\n",
+            std::fprintf(stderr,
+                         "siehub-tap: reading %s (TPACKET_V3 ring, %u blocks of %u bytes)\n",
                          iface.c_str(), ring_cfg.block_count, ring_cfg.block_size);
         }
         while (!should_stop()) {
@@ -277,8 +287,7 @@ int main(int argc, char** argv)
                     dec.ignore(tap::tap_counter::ignored_outgoing);
                     return;
                 }
-                dec.frame(f.data, f.vlan(),
-                          std::uint64_t{f.sec} * 1000u + f.nsec / 1000000u);
+                dec.frame(f.data, f.vlan(), std::uint64_t{f.sec} * 1000u + f.nsec / 1000000u);
             });
             rep.maybe_tick();
         }

@@ -95,8 +95,9 @@ void decoder::datagram(std::uint16_t ch, core::byte_view dgram,
     if (r.st != nmsg::unit_result::status::container) {
         if (r.st == nmsg::unit_result::status::dropped) {
             counters_.add(r.where == nmsg::unit_result::stage::fragment ? tap_counter::drop_fragment
-                          : r.where == nmsg::unit_result::stage::zlib   ? tap_counter::drop_zlib
-                                                                        : tap_counter::drop_container);
+                          : r.where == nmsg::unit_result::stage::zlib
+                              ? tap_counter::drop_zlib
+                              : tap_counter::drop_container);
         }
         return;
     }
@@ -184,8 +185,9 @@ std::string live_line(const decoder& d, double elapsed_s, std::uint64_t ring_dro
 {
     auto const& c = d.counters();
     char head[256];
-    std::snprintf(head, sizeof head, "siehub-tap: %.0f s frames %llu payloads %llu lost %llu bad %llu",
-                  elapsed_s, static_cast<unsigned long long>(c.get(tap_counter::frames)),
+    std::snprintf(head, sizeof head,
+                  "siehub-tap: %.0f s frames %llu payloads %llu lost %llu bad %llu", elapsed_s,
+                  static_cast<unsigned long long>(c.get(tap_counter::frames)),
                   static_cast<unsigned long long>(c.get(tap_counter::payloads_out)),
                   static_cast<unsigned long long>(d.sequence().container_drops()),
                   static_cast<unsigned long long>(dropped_total(c)));
@@ -238,10 +240,11 @@ std::string stats_json(const decoder& d, double elapsed_s, const std::string& in
             continue;
         }
         std::snprintf(b, sizeof b, "%.1f", cs.payloads_per_s);
-        s += (first ? "\"" : ",\"") + std::to_string(ch) + "\":{\"datagrams\":" +
-             std::to_string(cs.datagrams) + ",\"bytes\":" + std::to_string(cs.bytes) +
-             ",\"payloads\":" + std::to_string(cs.payloads) + ",\"lost\":" +
-             std::to_string(cs.lost) + ",\"payloads_per_s\":" + b + "}";
+        s += (first ? "\"" : ",\"") + std::to_string(ch) +
+             "\":{\"datagrams\":" + std::to_string(cs.datagrams) +
+             ",\"bytes\":" + std::to_string(cs.bytes) +
+             ",\"payloads\":" + std::to_string(cs.payloads) +
+             ",\"lost\":" + std::to_string(cs.lost) + ",\"payloads_per_s\":" + b + "}";
         first = false;
     }
     s += "},\"senders\":[";
@@ -250,8 +253,9 @@ std::string stats_json(const decoder& d, double elapsed_s, const std::string& in
         std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(k.sequence_id));
         s += (first ? "" : ",") + std::string("{\"addr\":\"") + format_addr(k.addr) +
              "\",\"port\":" + std::to_string(k.port) + ",\"sequence_id\":\"" + b +
-             "\",\"channel\":" + std::to_string(v.channel) + ",\"containers\":" +
-             std::to_string(v.containers) + ",\"lost\":" + std::to_string(v.lost) + "}";
+             "\",\"channel\":" + std::to_string(v.channel) +
+             ",\"containers\":" + std::to_string(v.containers) +
+             ",\"lost\":" + std::to_string(v.lost) + "}";
         first = false;
     }
     s += "]}\n";
@@ -264,7 +268,7 @@ namespace {
 
 bool exists(const std::string& p)
 {
-    struct stat st{};
+    struct stat st {};
     return ::lstat(p.c_str(), &st) == 0;
 }
 
@@ -291,14 +295,12 @@ public:
 
     void tick(std::int64_t now) override
     {
-        now_ = now;
         if (!packer_.flush([this](std::span<const nmsg::byte_view> u) { write(u); })) {
             fail("zlib");
         }
         if (f_ != nullptr) {
             std::fflush(f_);
-            if (o_.rotate_seconds != 0 &&
-                static_cast<std::uint64_t>(now - opened_) >= o_.rotate_seconds) {
+            if (o_.rotate_seconds != 0 && now >= rotate_at_) {
                 finish_file();
             }
         }
@@ -339,7 +341,7 @@ private:
 
     bool open_file()
     {
-        std::time_t t = now_ != 0 ? static_cast<std::time_t>(now_) : std::time(nullptr);
+        std::time_t const t = std::time(nullptr);
         std::tm tm{};
         ::gmtime_r(&t, &tm);
         char name[4096];
@@ -353,7 +355,8 @@ private:
         final_ = base;
         std::string stem = base;
         std::string ext;
-        if (auto dot = base.rfind('.'); dot != std::string::npos && base.find('/', dot) == std::string::npos &&
+        if (auto dot = base.rfind('.'); dot != std::string::npos &&
+                                        base.find('/', dot) == std::string::npos &&
                                         dot > base.rfind('/') + 1) {
             stem = base.substr(0, dot);
             ext = base.substr(dot);
@@ -371,7 +374,12 @@ private:
             return false;
         }
         std::setvbuf(f_, nullptr, _IOFBF, 1 << 20);
-        opened_ = static_cast<std::int64_t>(t);
+        // Time rotation closes files on multiples of the period since the epoch, so
+        // --rotate 3600 with an %H pattern gives one file per hour.
+        if (o_.rotate_seconds != 0) {
+            auto const period = static_cast<std::int64_t>(o_.rotate_seconds);
+            rotate_at_ = (static_cast<std::int64_t>(t) / period + 1) * period;
+        }
         bytes_ = 0;
         return true;
     }
@@ -411,8 +419,7 @@ private:
     std::string final_;
     std::string last_final_;
     std::uint64_t bytes_ = 0;
-    std::int64_t opened_ = 0;
-    std::int64_t now_ = 0;
+    std::int64_t rotate_at_ = 0;
     std::uint64_t files_ = 0;
     bool failed_ = false;
     std::string error_;

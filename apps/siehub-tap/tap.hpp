@@ -67,14 +67,17 @@ inline constexpr std::array<telemetry::counter_info, telemetry::counter_count<ta
         {"tap.drop_container_header",
          "datagrams whose nmsg header is bad (magic, version, length, libnmsg's headerless zlib)"},
         {"tap.fragments", "nmsg fragment datagrams received (flag 0x02)"},
-        {"tap.drop_fragment", "fragments dropped by reassembly (malformed, inconsistent, CRC, bounds)"},
+        {"tap.drop_fragment",
+         "fragments dropped by reassembly (malformed, inconsistent, CRC, bounds)"},
         {"tap.drop_zlib", "zlib containers that do not inflate to their stated length"},
-        {"tap.drop_container", "containers that do not decode (protobuf, required fields, no payloads)"},
+        {"tap.drop_container",
+         "containers that do not decode (protobuf, required fields, no payloads)"},
         {"tap.containers", "complete containers decoded"},
         {"tap.payloads", "payloads in decoded containers"},
-        {"tap.drop_payload_crc", "payloads whose CRC does not match (nmsgtool drops them silently)"},
-        {"tap.drop_output_refused",
-         "payloads the output cannot take (JSON: no nmsgtool module for the type; nmsg: too large)"},
+        {"tap.drop_payload_crc",
+         "payloads whose CRC does not match (nmsgtool drops them silently)"},
+        {"tap.drop_output_refused", "payloads the output cannot take (JSON: no nmsgtool module for "
+                                    "the type; nmsg: too large)"},
         {"tap.payloads_out", "payloads written to the output"},
     }};
 
@@ -101,8 +104,9 @@ struct sink_error : std::runtime_error {
 };
 
 // nmsg files named by an strftime pattern (UTC), written as `.NAME.part` in the same
-// directory and renamed to NAME when closed; rotated after `rotate_seconds` (0 = never) or
-// before a container would take the file past `rotate_bytes` (0 = never). Containers are
+// directory and renamed to NAME when closed; rotated at each multiple of `rotate_seconds`
+// since the epoch (0 = never) and before a container would take the file past `rotate_bytes`
+// (0 = never). Containers are
 // written whole, a fragmented payload's fragments all into one file, so every closed file is
 // a complete nmsg file. Containers as nmsgtool -w writes them: payload CRCs, no sequence.
 struct file_sink_options {
@@ -124,11 +128,11 @@ std::unique_ptr<payload_sink> make_udp_sink(const std::string& addr_port,
                                             std::size_t container_size, bool zlib);
 
 struct decoder_options {
-    std::uint16_t port = 8430;            // UDP destination port; 0 = any
-    std::bitset<max_channels> channels;   // selected channels
+    std::uint16_t port = 8430;          // UDP destination port; 0 = any
+    std::bitset<max_channels> channels; // selected channels
     bool all_channels = true;
-    std::uint16_t untagged_channel = 0;   // channel of frames without a VLAN tag
-    std::uint64_t count = 0;              // stop after this many payloads out; 0 = no limit
+    std::uint16_t untagged_channel = 0; // channel of frames without a VLAN tag
+    std::uint64_t count = 0;            // stop after this many payloads out; 0 = no limit
 };
 
 struct channel_stats {

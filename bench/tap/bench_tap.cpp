@@ -238,8 +238,8 @@ drain_result drain_once(const options& o, const traffic& t, consumer c, int send
     fs::create_directories(dir);
     std::unique_ptr<tap::payload_sink> sink;
     if (c == consumer::decode_files) {
-        sink = tap::make_file_sink({(dir / "ch204-%Y%m%d%H%M%S.nmsg").string(), 0, 0,
-                                    nmsg::container_size_max, false});
+        sink = tap::make_file_sink(
+            {(dir / "ch204-%Y%m%d%H%M%S.nmsg").string(), 0, 0, nmsg::container_size_max, false});
     } else {
         sink = std::make_unique<null_sink>();
     }
@@ -325,8 +325,8 @@ drain_result pcap_reference(const options& o, const traffic& t)
     }
     drain_result best;
     for (int i = 0; i < o.reps; ++i) {
-        auto sink = tap::make_file_sink({(dir / "out-%H%M%S.nmsg").string(), 0, 0,
-                                         nmsg::container_size_max, false});
+        auto sink = tap::make_file_sink(
+            {(dir / "out-%H%M%S.nmsg").string(), 0, 0, nmsg::container_size_max, false});
         tap::decoder_options dopt;
         tap::decoder dec(dopt, *sink);
         char err[PCAP_ERRBUF_SIZE];
@@ -366,8 +366,8 @@ void live(const options& o, const traffic& t, int fd)
     auto ring = capture::afpacket_ring(rc);
     fs::path const dir = fs::path(o.dir) / ("bench-tap-live-" + std::to_string(::getpid()));
     fs::create_directories(dir);
-    auto sink = tap::make_file_sink({(dir / "live-%H%M%S.nmsg").string(), 0, 0,
-                                     nmsg::container_size_max, false});
+    auto sink = tap::make_file_sink(
+        {(dir / "live-%H%M%S.nmsg").string(), 0, 0, nmsg::container_size_max, false});
     tap::decoder_options dopt;
     tap::decoder dec(dopt, *sink);
     std::atomic<bool> done{false};
@@ -430,9 +430,8 @@ int main(int argc, char** argv)
         } else if (a == "--dir") {
             o.dir = argv[i + 1];
         } else {
-            std::fprintf(stderr,
-                         "usage: bench_tap [--frames N] [--container-size B] [--reps N] "
-                         "[--live-seconds S] [--dir DIR]\n");
+            std::fprintf(stderr, "usage: bench_tap [--frames N] [--container-size B] [--reps N] "
+                                 "[--live-seconds S] [--dir DIR]\n");
             return 2;
         }
     }
@@ -444,7 +443,8 @@ int main(int argc, char** argv)
         std::perror("bench_tap: unshare(CLONE_NEWNET)");
         return 1;
     }
-    std::string const mtu = std::to_string(o.container_size + 64 > 1500 ? o.container_size + 64 : 1500);
+    std::string const mtu =
+        std::to_string(o.container_size + 64 > 1500 ? o.container_size + 64 : 1500);
     if (sh("ip link add tba mtu " + mtu + " type veth peer name tbb mtu " + mtu) != 0 ||
         sh("ip link set tba up") != 0 || sh("ip link set tbb up") != 0) {
         std::fprintf(stderr, "bench_tap: cannot create the veth pair\n");
@@ -479,8 +479,8 @@ int main(int argc, char** argv)
     std::printf("%-40s %6.2fx the ring-walk floor's cost per frame (cpu)\n", "ratio: tap -> files",
                 files.cpu_s / walk.cpu_s);
     std::printf("%-40s wall %s (%.2f M/s), per core-second %s (%.2f M/s)\n",
-                "target >= 2 M payloads/s", files_wall >= 2e6 ? "MET" : "NOT MET",
-                files_wall / 1e6, files_cpu >= 2e6 ? "MET" : "NOT MET", files_cpu / 1e6);
+                "target >= 2 M payloads/s", files_wall >= 2e6 ? "MET" : "NOT MET", files_wall / 1e6,
+                files_cpu >= 2e6 ? "MET" : "NOT MET", files_cpu / 1e6);
     if (o.live_seconds > 0) {
         live(o, t, fd);
     }

@@ -37,7 +37,7 @@ struct frame {
     std::uint32_t sec = 0;
     std::uint32_t nsec = 0;
     std::uint16_t vlan_tci = 0;
-    bool vlan_valid = false; // the kernel took a tag off this frame
+    bool vlan_valid = false;  // the kernel took a tag off this frame
     std::uint8_t pkttype = 0; // PACKET_HOST, PACKET_BROADCAST, PACKET_OUTGOING, …
 
     // VLAN id from the ring metadata, -1 when the frame carried no stripped tag.
@@ -45,9 +45,9 @@ struct frame {
 };
 
 struct ring_stats {
-    std::uint64_t packets = 0;   // frames the kernel passed to the socket (tp_packets)
-    std::uint64_t drops = 0;     // frames dropped because the ring was full (tp_drops)
-    std::uint64_t freeze_q = 0;  // times the queue froze (tp_freeze_q_cnt)
+    std::uint64_t packets = 0;  // frames the kernel passed to the socket (tp_packets)
+    std::uint64_t drops = 0;    // frames dropped because the ring was full (tp_drops)
+    std::uint64_t freeze_q = 0; // times the queue froze (tp_freeze_q_cnt)
 };
 
 class afpacket_ring {
@@ -119,8 +119,8 @@ private:
             f.nsec = h->tp_nsec;
             f.vlan_valid = (h->tp_status & TP_STATUS_VLAN_VALID) != 0;
             f.vlan_tci = f.vlan_valid ? static_cast<std::uint16_t>(h->hv1.tp_vlan_tci) : 0;
-            auto const* ll = reinterpret_cast<const sockaddr_ll*>(
-                p + TPACKET_ALIGN(sizeof(tpacket3_hdr)));
+            auto const* ll =
+                reinterpret_cast<const sockaddr_ll*>(p + TPACKET_ALIGN(sizeof(tpacket3_hdr)));
             f.pkttype = ll->sll_pkttype;
             on_frame(f);
             if (h->tp_next_offset == 0) {

@@ -32,10 +32,14 @@ struct unit_result {
     [[nodiscard]] std::string_view stage_name() const noexcept
     {
         switch (where) {
-        case stage::fragment: return "fragment";
-        case stage::zlib: return "zlib";
-        case stage::container: return "container";
-        case stage::none: break;
+        case stage::fragment:
+            return "fragment";
+        case stage::zlib:
+            return "zlib";
+        case stage::container:
+            return "container";
+        case stage::none:
+            break;
         }
         return "none";
     }
