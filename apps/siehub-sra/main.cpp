@@ -25,11 +25,11 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "axa/server.hpp"
+#include "capture/afpacket.hpp"
 #include "proto/net/packet.hpp"
 #include "proto/nmsg/container.hpp"
 #include "proto/nmsg/reassembly.hpp"
@@ -299,92 +299,6 @@ int open_udp(const input_spec& in, std::string& err)
     return fd;
 }
 
-// AF_PACKET TPACKET_V3 ring on one interface; channel = VLAN id from the ring metadata.
-struct packet_ring {
-    int fd = -1;
-    std::uint8_t* map = nullptr;
-    std::size_t map_len = 0;
-    tpacket_req3 req{};
-    unsigned block = 0;
-
-    bool open(const std::string& ifname, std::string& err)
-    {
-        fd = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
-        if (fd < 0) {
-            err = "iface " + ifname + ": socket: " + std::strerror(errno);
-            return false;
-        }
-        int v = TPACKET_V3;
-        if (::setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) != 0) {
-            err = "iface " + ifname + ": TPACKET_V3: " + std::strerror(errno);
-            return false;
-        }
-        req.tp_block_size = 1u << 20;
-        req.tp_block_nr = 32;
-        req.tp_frame_size = 2048;
-        req.tp_frame_nr = req.tp_block_size / req.tp_frame_size * req.tp_block_nr;
-        req.tp_retire_blk_tov = 50; // ms: a partly filled block is handed over this fast
-        if (::setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) != 0) {
-            err = "iface " + ifname + ": PACKET_RX_RING: " + std::strerror(errno);
-            return false;
-        }
-        map_len = std::size_t{req.tp_block_size} * req.tp_block_nr;
-        void* m = ::mmap(nullptr, map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED, fd, 0);
-        if (m == MAP_FAILED) {
-            m = ::mmap(nullptr, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-        }
-        if (m == MAP_FAILED) {
-            err = "iface " + ifname + ": mmap: " + std::strerror(errno);
-            return false;
-        }
-        map = static_cast<std::uint8_t*>(m);
-        sockaddr_ll ll{};
-        ll.sll_family = AF_PACKET;
-        ll.sll_protocol = htons(ETH_P_ALL);
-        ll.sll_ifindex = static_cast<int>(::if_nametoindex(ifname.c_str()));
-        if (ll.sll_ifindex == 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&ll), sizeof ll) != 0) {
-            err = "iface " + ifname + ": bind: " + std::strerror(errno);
-            return false;
-        }
-        return true;
-    }
-
-    // Processes every ready block; returns frames seen.
-    template <class F> std::size_t drain(F&& frame)
-    {
-        std::size_t n = 0;
-        for (;;) {
-            auto* bd = reinterpret_cast<tpacket_block_desc*>(map + std::size_t{block} * req.tp_block_size);
-            if (!(bd->hdr.bh1.block_status & TP_STATUS_USER)) {
-                return n;
-            }
-            auto* h = reinterpret_cast<tpacket3_hdr*>(reinterpret_cast<std::uint8_t*>(bd) +
-                                                      bd->hdr.bh1.offset_to_first_pkt);
-            for (unsigned i = 0; i < bd->hdr.bh1.num_pkts; ++i) {
-                std::uint16_t vlan = 0;
-                if (h->tp_status & TP_STATUS_VLAN_VALID) {
-                    vlan = h->hv1.tp_vlan_tci & 0x0fff;
-                }
-                frame(core::byte_view(reinterpret_cast<std::uint8_t*>(h) + h->tp_mac, h->tp_snaplen), vlan);
-                ++n;
-                h = reinterpret_cast<tpacket3_hdr*>(reinterpret_cast<std::uint8_t*>(h) + h->tp_next_offset);
-            }
-            bd->hdr.bh1.block_status = TP_STATUS_KERNEL;
-            block = (block + 1) % req.tp_block_nr;
-        }
-    }
-
-    ~packet_ring()
-    {
-        if (map != nullptr) {
-            ::munmap(map, map_len);
-        }
-        if (fd >= 0) {
-            ::close(fd);
-        }
-    }
-};
-
 void write_stats(const std::string& path, const axa::server& srv,
                  const telemetry::counter_block<input_counter>& in)
 {
@@ -554,7 +468,7 @@ int main(int argc, char** argv)
         }
         std::vector<pollfd> pfds;
         std::vector<std::uint16_t> pch;
-        std::vector<std::unique_ptr<packet_ring>> rings;
+        std::vector<std::unique_ptr<siehub::capture::afpacket_ring>> rings;
         for (const auto& in : ins) {
             std::string e;
             if (in.k == input_spec::kind::udp) {
@@ -568,14 +482,20 @@ int main(int argc, char** argv)
                 pfds.push_back({fd, POLLIN, 0});
                 pch.push_back(in.ch);
             } else if (in.k == input_spec::kind::iface) {
-                auto r = std::make_unique<packet_ring>();
-                if (!r->open(in.iface, e)) {
-                    input_err = e;
+                std::unique_ptr<siehub::capture::afpacket_ring> r;
+                try {
+                    siehub::capture::ring_config rc;
+                    rc.iface = in.iface;
+                    rc.block_size = 1u << 20;
+                    rc.block_count = 32;
+                    r = std::make_unique<siehub::capture::afpacket_ring>(rc);
+                } catch (const std::exception& ex) {
+                    input_err = "iface " + in.iface + ": " + ex.what();
                     stop.store(true);
                     srv.request_stop();
                     return;
                 }
-                pfds.push_back({r->fd, POLLIN, 0});
+                pfds.push_back({r->fd(), POLLIN, 0});
                 pch.push_back(0xffff);
                 rings.push_back(std::move(r));
             }
@@ -601,19 +521,21 @@ int main(int argc, char** argv)
             std::size_t ri = 0;
             for (std::size_t i = 0; i < pfds.size(); ++i) {
                 bool const is_ring = pch[i] == 0xffff;
-                packet_ring* ring = is_ring ? rings[ri++].get() : nullptr;
+                auto* ring = is_ring ? rings[ri++].get() : nullptr;
                 if (!(pfds[i].revents & POLLIN)) {
                     continue;
                 }
                 if (is_ring) {
-                    ring->drain([&](core::byte_view frame, std::uint16_t meta_vlan) {
+                    ring->poll(0, [&](const siehub::capture::frame& fr) {
                         f.counters().add(input_counter::frames);
                         siehub::net::udp_packet u;
-                        if (siehub::net::parse_udp_frame(frame, u) != siehub::net::errc::ok) {
+                        if (siehub::net::parse_udp_frame(fr.data, u) != siehub::net::errc::ok) {
                             f.counters().add(input_counter::frames_not_udp);
                             return;
                         }
-                        std::uint16_t const ch = meta_vlan != 0 ? meta_vlan : u.vlan;
+                        // Channel = VLAN id: the ring's metadata, else a tag left in the bytes.
+                        std::uint16_t const ch =
+                            fr.vlan() > 0 ? static_cast<std::uint16_t>(fr.vlan()) : u.vlan;
                         if (ch == 0) {
                             f.counters().add(input_counter::frames_untagged);
                             return;
@@ -649,7 +571,7 @@ int main(int argc, char** argv)
             }
         }
         for (const auto& p : pfds) {
-            if (std::find_if(rings.begin(), rings.end(), [&](const auto& r) { return r->fd == p.fd; }) ==
+            if (std::find_if(rings.begin(), rings.end(), [&](const auto& r) { return r->fd() == p.fd; }) ==
                 rings.end()) {
                 ::close(p.fd);
             }
