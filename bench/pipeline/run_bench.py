@@ -488,6 +488,19 @@ def main():
             c = r["hub"]["stage_cycles_per_payload"]
             lines.append(f"{r['workers']:>7} " + " ".join(
                 f"{c.get(s, 0):>{max(8, len(s))},}" for s in stages))
+        # The stage counters read the TSC, which also runs while a worker is descheduled: on a
+        # shared machine they include other processes' time. Scaled so that they add up to the
+        # CPU-time cost (cpu cyc/pl, from schedstat), they estimate each stage's own cost,
+        # assuming preemption hits every stage alike.
+        lines.append("# the same scaled to the workers' CPU time (sum = cpu cyc/pl):")
+        for r in rows:
+            c = r["hub"]["stage_cycles_per_payload"]
+            total = sum(c.values())
+            cpu = r["hub"].get("cpu_cycles_per_payload") or 0
+            scaled = {k: round(v * cpu / total) for k, v in c.items()} if total else {}
+            r["hub"]["stage_cycles_per_payload_cpu_scaled"] = scaled
+            lines.append(f"{r['workers']:>7} " + " ".join(
+                f"{scaled.get(s, 0):>{max(8, len(s))},}" for s in stages))
     elif rows:
         lines.append("# no cycles.* counters in this siehub's stats (no --stage-cycles)")
     if replays:
