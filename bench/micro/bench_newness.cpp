@@ -66,13 +66,16 @@ int main(int argc, char** argv)
 {
     std::size_t names = 1'000'000;
     std::string snap_dir = "/tmp";
+    bool engine_only = false;
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--names") == 0 && i + 1 < argc) {
             names = std::strtoull(argv[++i], nullptr, 10);
+        } else if (std::strcmp(argv[i], "--engine-only") == 0) {
+            engine_only = true;
         } else if (std::strcmp(argv[i], "--snapshot-dir") == 0 && i + 1 < argc) {
             snap_dir = argv[++i];
         } else {
-            std::fprintf(stderr, "usage: bench_newness [--names N] [--snapshot-dir DIR]\n");
+            std::fprintf(stderr, "usage: bench_newness [--names N] [--snapshot-dir DIR] [--engine-only]\n");
             return 2;
         }
     }
@@ -80,6 +83,7 @@ int main(int argc, char** argv)
     std::mt19937_64 rng(12345);
 
     // ---------------------------------------------------------------- seen-set at N names
+    if (!engine_only) {
     seen_table set(1024); // grows as a live hub's set does
     auto t0 = std::chrono::steady_clock::now();
     for (std::size_t i = 0; i < names; ++i) {
@@ -176,6 +180,8 @@ int main(int argc, char** argv)
                         static_cast<double>(bn));
     }
 
+    }
+
     // ------------------------------------------------------- engine throughput, real PSL
     auto const psl_rules = load_psl_file();
     if (!psl_rules.ok()) {
@@ -247,7 +253,7 @@ int main(int argc, char** argv)
     }
 
     // --------------------------------------------- snapshot save/load of N names (fqdn set)
-    {
+    if (!engine_only) {
         engine_config c;
         c.fqdn_capacity = names;
         engine e(psl, c);
