@@ -145,6 +145,94 @@ edns_scrub_counts scrub_edns(core::byte_span wire, const dns::message& parsed,
     return n;
 }
 
+namespace {
+
+// The packet work common to both ways: EDNS options first (the scrubber parses the packets, and
+// zeroed addresses do not matter to it), then the resolver address. `qp`/`rp` view writable
+// bytes (the output copy or the packet scratch). Returns pc::scrubbed or the refusal.
+pc scrub_packets(std::span<const core::byte_view> qp, std::span<const core::byte_view> rp,
+                 const privacy_options& opt, privacy_scratch& s, privacy_counters& c) noexcept
+{
+    if (opt.scrub_ecs || opt.scrub_cookies) {
+        if (!scrub_side(qp, opt, s, c) || !scrub_side(rp, opt, s, c)) {
+            return pc::unscrubbable;
+        }
+    }
+    if (opt.zero_resolver) {
+        if (!zero_side(qp, true) || !zero_side(rp, false)) {
+            return pc::unparsable_packet;
+        }
+    }
+    return pc::scrubbed;
+}
+
+// The in-place way for a canonical DnsQR without resolver_address_zeroed (what sensors send):
+// the payload is copied once into `out`, the packets and query_ip are patched in the copy at
+// the offsets the view found, and udp_checksum / resolver_address_zeroed are appended, which
+// keeps the field order canonical (they are the two highest numbers of the schema). Nothing is
+// decoded or encoded again.
+pc scrub_in_place(const nmsg::dnsqr_view& v, const privacy_options& opt,
+                  std::optional<nmsg::udp_checksum> verdict, privacy_scratch& s,
+                  core::out_buffer& out, privacy_counters& c) noexcept
+{
+    core::byte_view const in = v.bytes();
+    std::uint8_t* const dst = out.reserve(in.size());
+    if (dst == nullptr) {
+        return pc::out_of_space;
+    }
+    std::memcpy(dst, in.data(), in.size());
+    auto moved = [&](core::byte_view b) {
+        return core::byte_view{dst + (b.data() - in.data()), b.size()};
+    };
+    auto map_side = [&](const nmsg::repeated_field<core::byte_view>& r,
+                        std::array<core::byte_view, privacy_scratch::max_per_side>& views,
+                        std::size_t& n) {
+        n = 0;
+        if (r.size() > views.size()) {
+            return false;
+        }
+        for (auto b : r) {
+            views[n++] = moved(b);
+        }
+        return true;
+    };
+    std::size_t nq = 0;
+    std::size_t nr = 0;
+    constexpr std::size_t max_times = privacy_scratch::max_per_side; // as the re-encode way
+    if (!map_side(v.query_packet(), s.query_packets, nq) ||
+        !map_side(v.response_packet(), s.response_packets, nr) ||
+        v.query_time_sec().size() > max_times || v.query_time_nsec().size() > max_times ||
+        v.response_time_sec().size() > max_times || v.response_time_nsec().size() > max_times) {
+        return pc::too_many_packets;
+    }
+    std::span<const core::byte_view> const qp{s.query_packets.data(), nq};
+    std::span<const core::byte_view> const rp{s.response_packets.data(), nr};
+    if (auto const why = scrub_packets(qp, rp, opt, s, c); why != pc::scrubbed) {
+        return why;
+    }
+    bool zeroed = false;
+    if (opt.zero_resolver) {
+        core::byte_view const qip = v.query_ip();
+        if (qip.size() > zero_address.size()) {
+            return pc::unparsable_packet;
+        }
+        if (!qip.empty()) {
+            std::memset(const_cast<std::uint8_t*>(moved(qip).data()), 0, qip.size());
+        }
+        zeroed = !qip.empty() || nq > 0 || nr > 0;
+    }
+    if (!v.udp_checksum() && verdict) {
+        nmsg::pb_put_int(out, 21, static_cast<std::int32_t>(*verdict));
+    }
+    if (zeroed) {
+        nmsg::pb_put_uint(out, 22, 1);
+        c.add(pc::resolver_zeroed);
+    }
+    return out.ok() ? pc::scrubbed : pc::out_of_space;
+}
+
+} // namespace
+
 privacy_counter scrub_dnsqr(core::byte_view dnsqr, const privacy_options& opt,
                             std::optional<nmsg::udp_checksum> verdict, privacy_scratch& s,
                             core::out_buffer& out, privacy_counters& c) noexcept
@@ -157,6 +245,19 @@ privacy_counter scrub_dnsqr(core::byte_view dnsqr, const privacy_options& opt,
     if (!v.ok()) {
         return refuse(pc::bad_dnsqr);
     }
+    std::size_t const mark = out.size();
+    if (opt.in_place && v.canonical() && !v.resolver_address_zeroed()) {
+        pc const why = scrub_in_place(v, opt, verdict, s, out, c);
+        if (why != pc::scrubbed) {
+            out.rewind(mark);
+            return refuse(why);
+        }
+        c.add(pc::scrubbed);
+        return pc::scrubbed;
+    }
+
+    // Any other DnsQR (unknown fields, which are dropped; fields out of order; the flag already
+    // present) is decoded into scratch copies and encoded again.
     std::size_t used = 0;
     std::size_t nq = 0;
     std::size_t nr = 0;
@@ -205,16 +306,10 @@ privacy_counter scrub_dnsqr(core::byte_view dnsqr, const privacy_options& opt,
     }
     f.resolver_address_zeroed = v.resolver_address_zeroed();
 
-    // EDNS first: the scrubber parses the packets, and zeroed addresses do not matter to it.
-    if (opt.scrub_ecs || opt.scrub_cookies) {
-        if (!scrub_side(qp, opt, s, c) || !scrub_side(rp, opt, s, c)) {
-            return refuse(pc::unscrubbable);
-        }
+    if (why = scrub_packets(qp, rp, opt, s, c); why != pc::scrubbed) {
+        return refuse(why);
     }
     if (opt.zero_resolver) {
-        if (!zero_side(qp, true) || !zero_side(rp, false)) {
-            return refuse(pc::unparsable_packet);
-        }
         bool const any = !f.query_ip.empty() || nq > 0 || nr > 0;
         if (!f.query_ip.empty()) {
             if (f.query_ip.size() > zero_address.size()) {
@@ -227,7 +322,6 @@ privacy_counter scrub_dnsqr(core::byte_view dnsqr, const privacy_options& opt,
             c.add(pc::resolver_zeroed);
         }
     }
-    std::size_t const mark = out.size();
     if (!nmsg::encode(out, f)) {
         out.rewind(mark);
         return refuse(pc::out_of_space);

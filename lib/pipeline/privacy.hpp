@@ -41,6 +41,9 @@ struct privacy_options {
     bool zero_resolver = true;
     bool scrub_ecs = true;
     bool scrub_cookies = true;
+    // Copy and patch a canonical DnsQR in place instead of decoding and re-encoding it (same
+    // fields, same bytes for canonical input; off only in tests that compare the two ways).
+    bool in_place = true;
 };
 
 // Values before privacy_counter::resolver_zeroed are outcomes (one per call); the rest count

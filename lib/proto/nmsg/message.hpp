@@ -6,6 +6,7 @@
 // repeated fields are iterated later straight over the buffer, so nothing is allocated.
 // The nmsg container, payload, fragment and vendor message views are thin typed wrappers.
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstddef>
@@ -88,6 +89,10 @@ struct field_slot {
 struct parse_state {
     std::uint32_t present = 0;
     pb_error error = pb_error::none;
+    // Every field known to the schema and in ascending number order, as protobuf-c and
+    // libprotobuf write them: what an in-place rewrite (append a field, patch bytes) relies on.
+    bool canonical = true;
+    std::uint32_t last_number = 0; // the highest field number seen
 };
 
 // Counts the elements of a packed run, validating it. Returns false on a malformed run.
@@ -133,11 +138,15 @@ inline parse_state parse_fields(byte_view msg, const schema_table<N>& schema,
         if (!r.next(f)) {
             break;
         }
+        st.canonical &= f.number >= st.last_number;
+        st.last_number = std::max(st.last_number, f.number);
         if (f.number > max_schema_number) {
+            st.canonical = false;
             continue; // unknown: already skipped by the reader
         }
         int const s = schema.index[f.number];
         if (s < 0) {
+            st.canonical = false;
             continue;
         }
         field_def const& d = schema.defs[static_cast<std::size_t>(s)];
@@ -335,6 +344,8 @@ public:
     [[nodiscard]] bool ok() const noexcept { return state_.error == pb_error::none; }
     [[nodiscard]] pb_error error() const noexcept { return state_.error; }
     [[nodiscard]] byte_view bytes() const noexcept { return bytes_; }
+    [[nodiscard]] bool canonical() const noexcept { return state_.canonical; }
+    [[nodiscard]] std::uint32_t last_number() const noexcept { return state_.last_number; }
 
 protected:
     // For fast paths that fill every slot themselves: zeroing the slots first would cost

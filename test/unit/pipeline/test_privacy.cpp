@@ -354,3 +354,56 @@ TEST_CASE("pseudonym: keyed, stable, distinct", "[privacy]")
     CHECK(a == static_cast<std::uint32_t>(h ^ (h >> 32)));
     CHECK(a != 0xa1b2c3d4u);
 }
+
+// The in-place way (copy + patch) against decode + re-encode: for every golden DnsQR, every
+// option combination and verdict, the same outcome, the same counters and the same bytes.
+TEST_CASE("privacy: in-place scrub equals decode and re-encode", "[privacy]")
+{
+    fixture fx;
+    auto inputs = fx.golden;
+    for (auto& g : load_payloads("nmsg/dnsqr-sensor-rd0-zeroed.nmsg")) {
+        inputs.push_back(std::move(g)); // resolver_address_zeroed present: the re-encode way
+    }
+    std::size_t in_place_eligible = 0;
+    for (int mask = 0; mask < 8; ++mask) {
+        for (auto verdict : {std::optional<nmsg::udp_checksum>{},
+                             std::optional<nmsg::udp_checksum>{nmsg::udp_checksum::correct}}) {
+            for (std::size_t i = 0; i < inputs.size(); ++i) {
+                INFO("input " << i << " options " << mask);
+                privacy_options fast{(mask & 1) != 0, (mask & 2) != 0, (mask & 4) != 0, true};
+                privacy_options slow = fast;
+                slow.in_place = false;
+                fixture a;
+                fixture b;
+                auto const ra = a.scrub(inputs[i].message, fast, verdict);
+                auto const rb = b.scrub(inputs[i].message, slow, verdict);
+                REQUIRE(ra == rb);
+                CHECK(copy(a.result()) == copy(b.result()));
+                CHECK(a.c.v == b.c.v);
+                nmsg::dnsqr_view const v(inputs[i].message);
+                if (i < fx.golden.size()) {
+                    in_place_eligible += v.canonical() && !v.resolver_address_zeroed();
+                }
+            }
+        }
+    }
+    CHECK(in_place_eligible == 16 * fx.golden.size()); // every sensor-side golden input
+}
+
+TEST_CASE("privacy: a DnsQR with an unknown field is re-encoded without it", "[privacy]")
+{
+    fixture fx;
+    bytes msg = copy(fx.golden[0].message);
+    // Field 99 (varint 7) appended: not canonical for the schema, so the in-place way is not
+    // taken and the unknown bytes never reach a channel.
+    for (std::uint8_t b : {std::uint8_t{0x98}, std::uint8_t{0x06}, std::uint8_t{0x07}}) {
+        msg.push_back(b);
+    }
+    nmsg::dnsqr_view const v(msg);
+    REQUIRE(v.ok());
+    CHECK_FALSE(v.canonical());
+    REQUIRE(fx.scrub(msg, {}) == pc::scrubbed);
+    bytes const with_unknown = copy(fx.result());
+    REQUIRE(fx.scrub(fx.golden[0].message, {}) == pc::scrubbed);
+    CHECK(with_unknown == copy(fx.result()));
+}
