@@ -141,8 +141,7 @@ void put_name(bytes& b, std::string_view n)
 
 // One's-complement IPv4 header and UDP checksums (pseudo-header included).
 bytes ipv4_udp(std::array<std::uint8_t, 4> src, std::array<std::uint8_t, 4> dst,
-               std::uint16_t sport, std::uint16_t dport, std::uint16_t ip_id,
-               core::byte_view dns)
+               std::uint16_t sport, std::uint16_t dport, std::uint16_t ip_id, core::byte_view dns)
 {
     auto const udp_len = static_cast<std::uint16_t>(8 + dns.size());
     bytes p(20 + udp_len);
@@ -262,9 +261,9 @@ const std::vector<std::string>& builtin_suffixes()
     // Real public suffixes (ICANN section), repeated by a rough weight of their share of
     // resolver traffic. None has wildcard rules below it; see word() for the labels.
     static const std::vector<std::string> s{
-        "com", "com",    "com",    "com", "com",  "com", "net",    "net", "org", "org",
-        "de",  "co.uk",  "io",     "ru",  "com.br", "fr", "nl",    "info", "com.au", "ca",
-        "eu",  "ch",     "es",     "be",  "at",   "dk",  "cz",     "se",  "xyz", "online"};
+        "com", "com",   "com", "com", "com",    "com", "net", "net",  "org",    "org",
+        "de",  "co.uk", "io",  "ru",  "com.br", "fr",  "nl",  "info", "com.au", "ca",
+        "eu",  "ch",    "es",  "be",  "at",     "dk",  "cz",  "se",   "xyz",    "online"};
     return s;
 }
 
@@ -293,7 +292,9 @@ struct generator::impl {
     // Truth sets.
     std::unordered_set<std::string> keys, fqdns, bases, owner_types, rdatas, rdata_sets;
 
-    explicit impl(const options& opt) : o(opt), r{opt.seed}, rc{mix(opt.seed ^ 0xc0a7)}, frag_id(static_cast<std::uint32_t>(mix(opt.seed ^ 0xf4a6)))
+    explicit impl(const options& opt)
+        : o(opt), r{opt.seed}, rc{mix(opt.seed ^ 0xc0a7)},
+          frag_id(static_cast<std::uint32_t>(mix(opt.seed ^ 0xf4a6)))
     {
         suffixes = o.suffixes.empty() ? builtin_suffixes() : o.suffixes;
         suffix_set.insert(suffixes.begin(), suffixes.end());
@@ -342,12 +343,16 @@ struct generator::impl {
         return zi;
     }
 
-    std::uint32_t zone_index(std::uint32_t name) const { return static_cast<std::uint32_t>(mix(name ^ 0x7a11ull) % zones); }
+    std::uint32_t zone_index(std::uint32_t name) const
+    {
+        return static_cast<std::uint32_t>(mix(name ^ 0x7a11ull) % zones);
+    }
 
     std::string host_of(std::uint32_t name) const
     {
-        static constexpr std::array<std::string_view, 12> hosts{
-            "www", "www", "www", "mail", "api", "cdn", "static", "m", "img", "login", "shop", "app"};
+        static constexpr std::array<std::string_view, 12> hosts{"www", "www",   "www",    "mail",
+                                                                "api", "cdn",   "static", "m",
+                                                                "img", "login", "shop",   "app"};
         std::uint64_t const h = mix(name + 1ull);
         std::string s(hosts[h % hosts.size()]);
         if (name % 3 != 0) {
@@ -394,12 +399,13 @@ struct generator::impl {
         rr s{sec, owner, dns::rrtype::rrsig, ttl, {}, {}};
         put16(s.rdata, covered);
         s.rdata.push_back(13); // ECDSAP256SHA256
-        auto const labels = static_cast<std::uint8_t>(std::count(owner.begin(), owner.end(), '.') + 1);
+        auto const labels =
+            static_cast<std::uint8_t>(std::count(owner.begin(), owner.end(), '.') + 1);
         s.rdata.push_back(labels);
         put32(s.rdata, ttl);
         put32(s.rdata, 1796592000); // expiration 2026-12-06
         put32(s.rdata, 1794777600); // inception 2026-11-16
-        put16(s.rdata, static_cast<std::uint16_t>(mix(h ^ 0x6b) ));
+        put16(s.rdata, static_cast<std::uint16_t>(mix(h ^ 0x6b)));
         put_name(s.rdata, lower(zi.apex));
         for (unsigned i = 0; i < 8; ++i) {
             put32(s.rdata, static_cast<std::uint32_t>(mix(h + covered + i)));
@@ -451,7 +457,8 @@ struct generator::impl {
                 add_rrsig(v, dns::section::answer, owner, covered, zi, hn, ttl);
             }
         };
-        bool const nodata = (hn >> 40) % 16 == 0 && (qtype == dns::rrtype::aaaa || qtype == dns::rrtype::txt);
+        bool const nodata =
+            (hn >> 40) % 16 == 0 && (qtype == dns::rrtype::aaaa || qtype == dns::rrtype::txt);
         if (nodata) {
             add_soa(v, dns::section::authority, zi, hn);
             return;
@@ -509,9 +516,10 @@ struct generator::impl {
             bool out_zone = false;
             if (alias) {
                 out_zone = (hn >> 52) % 2 == 0;
-                std::string const target = out_zone
-                    ? word(hn, 2, 3) + ".edge" + std::to_string((hn >> 20) % 9) + ".cdnnet.net"
-                    : "edge." + zi.apex;
+                std::string const target =
+                    out_zone
+                        ? word(hn, 2, 3) + ".edge" + std::to_string((hn >> 20) % 9) + ".cdnnet.net"
+                        : "edge." + zi.apex;
                 rr x{dns::section::answer, qname, dns::rrtype::cname, 300, {}, {target}};
                 put_name(x.rdata, target);
                 v.push_back(std::move(x));
@@ -565,7 +573,8 @@ struct generator::impl {
         std::vector<group> groups;
         for (auto const& x : v) {
             std::string const o = lower(x.owner);
-            std::uint16_t const cov = x.type == dns::rrtype::rrsig ? core::load_be16(x.rdata.data()) : 0;
+            std::uint16_t const cov =
+                x.type == dns::rrtype::rrsig ? core::load_be16(x.rdata.data()) : 0;
             auto it = std::find_if(groups.begin(), groups.end(), [&](const group& g) {
                 return g.sec == x.sec && g.owner == o && g.type == x.type && g.covered == cov;
             });
@@ -580,10 +589,10 @@ struct generator::impl {
         std::string const bw = lower(zi.apex);
         std::set<std::string> in_response;
         for (auto const& g : groups) {
-            bool const in_bw = g.owner == bw ||
-                               (g.owner.size() > bw.size() &&
-                                g.owner.compare(g.owner.size() - bw.size(), bw.size(), bw) == 0 &&
-                                g.owner[g.owner.size() - bw.size() - 1] == '.');
+            bool const in_bw =
+                g.owner == bw || (g.owner.size() > bw.size() &&
+                                  g.owner.compare(g.owner.size() - bw.size(), bw.size(), bw) == 0 &&
+                                  g.owner[g.owner.size() - bw.size() - 1] == '.');
             if (!in_bw) {
                 ++t.counters["rrsets.out_of_bailiwick"];
                 continue;
@@ -644,7 +653,8 @@ struct generator::impl {
             if (record) {
                 ++t.noerror_repeats;
             }
-            return seen[seen.size() - 1 - zipf(r, static_cast<std::uint32_t>(seen.size()), o.zipf_s)];
+            return seen[seen.size() - 1 -
+                        zipf(r, static_cast<std::uint32_t>(seen.size()), o.zipf_s)];
         }
         transaction tr;
         if (r.uniform() < o.new_names) {
@@ -696,7 +706,8 @@ struct generator::impl {
             // popular name whose servers fail or refuse.
             tr.zone = zipf(r, zones, o.zipf_s);
             zi = zone_of(tr.zone, false);
-            qname = (kd == rkind::nxdomain ? word(r.next(), 3, 6) : host_of(tr.zone)) + "." + zi.apex;
+            qname =
+                (kd == rkind::nxdomain ? word(r.next(), 3, 6) : host_of(tr.zone)) + "." + zi.apex;
         }
         bool tc = kd == rkind::noerror && r.uniform() < o.truncated_tc;
         if (r.uniform() < o.case_mix) {
@@ -712,7 +723,8 @@ struct generator::impl {
         auto const qw = to_wire(qname);
 
         unsigned const srv = r.below(2);
-        std::array<std::uint8_t, 4> const resolver{198, 19, static_cast<std::uint8_t>(200 + r.below(8)),
+        std::array<std::uint8_t, 4> const resolver{198, 19,
+                                                   static_cast<std::uint8_t>(200 + r.below(8)),
                                                    static_cast<std::uint8_t>(1 + r.below(4))};
         std::array<std::uint8_t, 4> const server = zi.ns_addr[srv];
         auto const qport = static_cast<std::uint16_t>(1024 + r.below(64000));
@@ -722,7 +734,12 @@ struct generator::impl {
             b = static_cast<std::uint8_t>(r.next());
         }
         bool const ecs = zi.ecs_aware;
-        std::array<std::uint8_t, 7> ecs_opt{0, 1, 24, 0, 100, static_cast<std::uint8_t>(64 + r.below(64)),
+        std::array<std::uint8_t, 7> ecs_opt{0,
+                                            1,
+                                            24,
+                                            0,
+                                            100,
+                                            static_cast<std::uint8_t>(64 + r.below(64)),
                                             static_cast<std::uint8_t>(r.below(256))};
 
         std::uint16_t const rd = bad == bad_kind::rd_set ? 0x0100 : 0;
@@ -743,7 +760,10 @@ struct generator::impl {
         }
 
         // Response.
-        std::uint16_t const rcode = kd == rkind::nxdomain ? 3 : kd == rkind::servfail ? 2 : kd == rkind::refused ? 5 : 0;
+        std::uint16_t const rcode = kd == rkind::nxdomain   ? 3
+                                    : kd == rkind::servfail ? 2
+                                    : kd == rkind::refused  ? 5
+                                                            : 0;
         std::vector<rr> records;
         std::uint64_t const hn = mix(0xa11ull ^ (std::uint64_t{tr.name} << 16) ^ tr.qtype);
         if (kd == rkind::noerror && !tc) {
@@ -756,7 +776,8 @@ struct generator::impl {
         if (tc) {
             flags |= 0x0200;
         }
-        std::uint16_t const rid = bad == bad_kind::id_mismatch ? static_cast<std::uint16_t>(id ^ 0x5a5a) : id;
+        std::uint16_t const rid =
+            bad == bad_kind::id_mismatch ? static_cast<std::uint16_t>(id ^ 0x5a5a) : id;
         bytes rq = qw;
         if (bad == bad_kind::question_mismatch) {
             rq = to_wire("wrong" + std::to_string(r.below(1000)) + "." + zi.apex);
@@ -793,8 +814,10 @@ struct generator::impl {
             // Cut 1..8 bytes: inside the OPT record (≥ 39 bytes), after the question.
             rwire = rwire.first(rwire.size() - 1 - r.below(8));
         }
-        out.query_pkt = ipv4_udp(resolver, server, qport, 53, static_cast<std::uint16_t>(r.next()), qwr.written());
-        out.response_pkt = ipv4_udp(server, resolver, 53, qport, static_cast<std::uint16_t>(r.next()), rwire);
+        out.query_pkt = ipv4_udp(resolver, server, qport, 53, static_cast<std::uint16_t>(r.next()),
+                                 qwr.written());
+        out.response_pkt =
+            ipv4_udp(server, resolver, 53, qport, static_cast<std::uint16_t>(r.next()), rwire);
         bool no_ck = r.uniform() < o.no_checksum;
         bool flag_incorrect = false;
         if (bad == bad_kind::bad_checksum) {
@@ -820,10 +843,13 @@ struct generator::impl {
             r_nsec -= 1000000000;
             ++r_sec;
         }
-        std::array<core::byte_view, 1> qpk{core::byte_view{out.query_pkt.data(), out.query_pkt.size()}};
-        std::array<core::byte_view, 1> rpk{core::byte_view{out.response_pkt.data(), out.response_pkt.size()}};
+        std::array<core::byte_view, 1> qpk{
+            core::byte_view{out.query_pkt.data(), out.query_pkt.size()}};
+        std::array<core::byte_view, 1> rpk{
+            core::byte_view{out.response_pkt.data(), out.response_pkt.size()}};
         std::array<std::int64_t, 1> qs{q_sec}, rs{r_sec};
-        std::array<std::int32_t, 1> qn{static_cast<std::int32_t>(q_nsec)}, rn{static_cast<std::int32_t>(r_nsec)};
+        std::array<std::int32_t, 1> qn{static_cast<std::int32_t>(q_nsec)},
+            rn{static_cast<std::int32_t>(r_nsec)};
         nmsg::dnsqr_fields f;
         bool const unanswered = bad == bad_kind::unanswered;
         f.type = static_cast<std::int32_t>(unanswered ? nmsg::dnsqr_type::udp_unanswered_query
@@ -831,7 +857,8 @@ struct generator::impl {
         f.query_ip = resolver;
         f.response_ip = server;
         f.proto = 17;
-        f.query_port = bad == bad_kind::port_mismatch ? static_cast<std::uint16_t>(qport ^ 0x10) : qport;
+        f.query_port =
+            bad == bad_kind::port_mismatch ? static_cast<std::uint16_t>(qport ^ 0x10) : qport;
         f.response_port = 53;
         f.id = id;
         f.qname = core::byte_view{qw.data(), qw.size()};
@@ -903,7 +930,8 @@ struct generator::impl {
         std::memcpy(spec.dst_mac.data(), o.dst_mac, 6);
         spec.src_mac = {0x02, 0x00, 0x00, 0x00, 0x01, static_cast<std::uint8_t>(s.index)};
         spec.vlan = 0;
-        spec.src_ip = {o.src_net[0], o.src_net[1], o.src_net[2], static_cast<std::uint8_t>(10 + s.index)};
+        spec.src_ip = {o.src_net[0], o.src_net[1], o.src_net[2],
+                       static_cast<std::uint8_t>(10 + s.index)};
         std::memcpy(spec.dst_ip.data(), o.dst_ip, 4);
         spec.src_port = static_cast<std::uint16_t>(o.src_port + s.index);
         spec.dst_port = o.dst_port;
@@ -929,7 +957,8 @@ struct generator::impl {
         ++t.containers;
         if (fragment || unit.size() > o.container) {
             return nmsg::send_overfull(unit, o.container, zlib ? &deflater : nullptr, frag_id++,
-                                       {scratch.data(), scratch.size()}, {dgram.data(), dgram.size()},
+                                       {scratch.data(), scratch.size()},
+                                       {dgram.data(), dgram.size()},
                                        [&](core::byte_view d) { emit_datagram(s, d); });
         }
         if (zlib) {
@@ -952,8 +981,8 @@ struct generator::impl {
         s.fragment = rc.uniform() < o.fragment;
         std::size_t const limit = s.fragment ? 3 * o.container : o.container;
         s.buf.assign(limit, 0);
-        s.builder = std::make_unique<nmsg::container_builder>(core::byte_span{s.buf.data(), s.buf.size()},
-                                                              limit, true, s.zlib);
+        s.builder = std::make_unique<nmsg::container_builder>(
+            core::byte_span{s.buf.data(), s.buf.size()}, limit, true, s.zlib);
     }
 
     bool flush(sensor& s)
@@ -988,7 +1017,8 @@ struct generator::impl {
             // does the same).
             nmsg::container_builder b({big.data(), big.size()}, big.size(), true, false);
             if (b.add(h, v) != nmsg::container_builder::add_status::added) {
-                std::fprintf(stderr, "siehub-gen: a payload of %zu bytes does not fit 64 KiB\n", vendor.size());
+                std::fprintf(stderr, "siehub-gen: a payload of %zu bytes does not fit 64 KiB\n",
+                             vendor.size());
                 return false;
             }
             return send_unit(s, b.finish(s.sequence++, s.sequence_id), s.zlib, true);
@@ -1003,7 +1033,8 @@ struct generator::impl {
         bytes buf(o.container);
         nmsg::container_builder b({buf.data(), buf.size()}, buf.size(), false, false);
         nmsg::payload_header h{1, 9, t_sec, t_nsec, std::nullopt, std::nullopt, std::nullopt};
-        if (b.add(h, {vendor.data(), vendor.size()}) != nmsg::container_builder::add_status::added) {
+        if (b.add(h, {vendor.data(), vendor.size()}) !=
+            nmsg::container_builder::add_status::added) {
             return true; // too large for a lone datagram: skip this damage
         }
         core::byte_view const u = b.finish();
@@ -1049,10 +1080,12 @@ struct generator::impl {
             if (bad == bad_kind::not_dnsqr) {
                 advance_time();
                 // A base/encode payload (vid 1, msgtype 5): JSON text, as some sensors send.
-                std::string const js = "{\"sensor\":" + std::to_string(s.index) + ",\"n\":" + std::to_string(r.next() % 100000) + "}";
+                std::string const js = "{\"sensor\":" + std::to_string(s.index) +
+                                       ",\"n\":" + std::to_string(r.next() % 100000) + "}";
                 nmsg::encode_fields ef;
                 ef.type = static_cast<std::int32_t>(nmsg::encode_type::json);
-                ef.payload = core::byte_view{reinterpret_cast<const std::uint8_t*>(js.data()), js.size()};
+                ef.payload =
+                    core::byte_view{reinterpret_cast<const std::uint8_t*>(js.data()), js.size()};
                 b.vendor.assign(nmsg::encoded_size(ef), 0);
                 core::out_buffer po({b.vendor.data(), b.vendor.size()});
                 nmsg::encode(po, ef);
@@ -1082,12 +1115,12 @@ struct generator::impl {
             }
         }
         // Counters the model expects to stay zero.
-        for (auto const* n : {"nmsg.seq_lost", "rrsets.unverifiable", "rrsets.key_error",
-                              "rrsets.out_of_bailiwick", "rrsets.duplicate_in_response",
-                              "verify.checksum_computed", "verify.truncated", "verify.route_error",
-                              "verify.route_nxdomain", "relay.ch220", "relay.ch221",
-                              "nmsg.to_slow_path", "nmsg.drop_header", "nmsg.drop_container",
-                              "nmsg.crc_mismatch", "dedup.out_dropped", "privacy.scrub_failed"}) {
+        for (auto const* n :
+             {"nmsg.seq_lost", "rrsets.unverifiable", "rrsets.key_error", "rrsets.out_of_bailiwick",
+              "rrsets.duplicate_in_response", "verify.checksum_computed", "verify.truncated",
+              "verify.route_error", "verify.route_nxdomain", "relay.ch220", "relay.ch221",
+              "nmsg.to_slow_path", "nmsg.drop_header", "nmsg.drop_container", "nmsg.crc_mismatch",
+              "dedup.out_dropped", "privacy.scrub_failed"}) {
             t.counters[n] += 0;
         }
         for (auto const& k : bad_kind_table) {
@@ -1104,7 +1137,9 @@ struct generator::impl {
     }
 };
 
-generator::generator(const options& o) : p_(new impl(o)) {}
+generator::generator(const options& o) : p_(new impl(o))
+{
+}
 generator::~generator()
 {
     delete p_;
@@ -1151,8 +1186,9 @@ std::string fmt(double v)
 std::string truth_json(const options& o, const truth& t)
 {
     std::string s = "{\n";
-    s += "  \"generator\": {\"seed\": " + std::to_string(o.seed) + ", \"count\": " + std::to_string(o.count) +
-         ", \"names\": " + std::to_string(o.names) + ", \"zipf\": " + fmt(o.zipf_s) + ", \"dup\": " + fmt(o.dup) +
+    s += "  \"generator\": {\"seed\": " + std::to_string(o.seed) +
+         ", \"count\": " + std::to_string(o.count) + ", \"names\": " + std::to_string(o.names) +
+         ", \"zipf\": " + fmt(o.zipf_s) + ", \"dup\": " + fmt(o.dup) +
          ", \"new_names\": " + fmt(o.new_names) + ", \"nxdomain\": " + fmt(o.nxdomain) +
          ", \"servfail\": " + fmt(o.servfail) + ", \"refused\": " + fmt(o.refused) +
          ", \"malformed\": " + fmt(o.malformed) + ", \"sensors\": " + std::to_string(o.sensors) +

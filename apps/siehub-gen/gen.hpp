@@ -45,11 +45,11 @@ extern const bad_kind_info bad_kind_table[static_cast<std::size_t>(bad_kind::cou
 
 struct options {
     std::uint64_t seed = 1;
-    std::uint64_t count = 10000;    // transactions (payloads and malformed units)
-    std::uint32_t names = 100000;   // Zipf universe of FQDNs
-    double zipf_s = 1.0;            // popularity exponent
-    double dup = 0.5;               // NOERROR transactions repeating an earlier (qname, qtype)
-    double new_names = 0.02;        // fresh names outside the universe (half of them new zones)
+    std::uint64_t count = 10000;  // transactions (payloads and malformed units)
+    std::uint32_t names = 100000; // Zipf universe of FQDNs
+    double zipf_s = 1.0;          // popularity exponent
+    double dup = 0.5;             // NOERROR transactions repeating an earlier (qname, qtype)
+    double new_names = 0.02;      // fresh names outside the universe (half of them new zones)
     double nxdomain = 0.08;
     double servfail = 0.01;
     double refused = 0.005;
@@ -60,9 +60,9 @@ struct options {
     std::vector<double> kind_weights = std::vector<double>(
         static_cast<std::size_t>(bad_kind::count_), 1.0); // relative, per bad_kind
     unsigned sensors = 4;
-    unsigned container = 1280; // datagram limit: 1280 or 8192
-    double zlib = 0.0;         // containers sent zlib-compressed
-    double fragment = 0.0;     // containers built 3x oversize and sent as NMSG fragments
+    unsigned container = 1280;         // datagram limit: 1280 or 8192
+    double zlib = 0.0;                 // containers sent zlib-compressed
+    double fragment = 0.0;             // containers built 3x oversize and sent as NMSG fragments
     std::vector<std::string> suffixes; // empty: the built-in weighted list
     // Addressing of the frames.
     std::uint8_t dst_mac[6] = {0x02, 0x70, 0x63, 0x61, 0x70, 0x00}; // net_pcap0's MAC
@@ -74,15 +74,15 @@ struct options {
 
 // Counts of the model; the JSON writer names them.
 struct truth {
-    std::map<std::string, std::uint64_t> counters; // hub counter name -> expected total
+    std::map<std::string, std::uint64_t> counters;  // hub counter name -> expected total
     std::map<std::string, std::uint64_t> malformed; // bad_kind name -> count
     std::map<std::string, std::uint64_t> rcodes;    // accepted responses by rcode name
     std::map<std::string, std::uint64_t> qtypes;    // accepted NOERROR by question type
     std::uint64_t transactions = 0;
     std::uint64_t frames = 0;
-    std::uint64_t bytes = 0;       // frame bytes
-    std::uint64_t payloads = 0;    // payloads in decodable containers
-    std::uint64_t containers = 0;  // containers built (all kinds)
+    std::uint64_t bytes = 0;      // frame bytes
+    std::uint64_t payloads = 0;   // payloads in decodable containers
+    std::uint64_t containers = 0; // containers built (all kinds)
     std::uint64_t accepted = 0;
     std::uint64_t observations = 0; // RRset observations sent to dedup
     std::uint64_t distinct_rrsets = 0;

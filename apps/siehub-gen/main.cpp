@@ -45,7 +45,8 @@ Exit status: 0 success, 1 an output or DPDK failure, 2 usage error.)";
 bool parse_mac(const std::string& s, std::uint8_t out[6])
 {
     unsigned v[6];
-    if (std::sscanf(s.c_str(), "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6) {
+    if (std::sscanf(s.c_str(), "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) !=
+        6) {
         return false;
     }
     for (int i = 0; i < 6; ++i) {
@@ -104,67 +105,101 @@ int main(int argc, char** argv)
     bool tx = false;
     gen::tx_options to;
 
-    app.add_option("--seed", o.seed, "random seed: same seed and options, same bytes")->capture_default_str();
+    app.add_option("--seed", o.seed, "random seed: same seed and options, same bytes")
+        ->capture_default_str();
     app.add_option("--count", o.count, "transactions to generate (payloads, incl. malformed)")
         ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100000000}))
         ->capture_default_str();
     app.add_option("--names", o.names, "size of the Zipf universe of FQDNs (zones = names/6)")
         ->check(CLI::Range(1u, 100000000u))
         ->capture_default_str();
-    app.add_option("--zipf", o.zipf_s, "Zipf exponent of name popularity")->check(CLI::Range(0.1, 3.0))->capture_default_str();
-    app.add_option("--dup", o.dup, "fraction of NOERROR transactions repeating an earlier (qname, qtype)")
+    app.add_option("--zipf", o.zipf_s, "Zipf exponent of name popularity")
+        ->check(CLI::Range(0.1, 3.0))
+        ->capture_default_str();
+    app.add_option("--dup", o.dup,
+                   "fraction of NOERROR transactions repeating an earlier (qname, qtype)")
         ->check(CLI::Range(0.0, 1.0))
         ->capture_default_str();
-    app.add_option("--new-names", o.new_names,
-                   "fraction of the other NOERROR transactions for a never-seen name (half in new zones)")
+    app.add_option(
+           "--new-names", o.new_names,
+           "fraction of the other NOERROR transactions for a never-seen name (half in new zones)")
         ->check(CLI::Range(0.0, 1.0))
         ->capture_default_str();
-    app.add_option("--nxdomain", o.nxdomain, "fraction of NXDOMAIN responses")->check(CLI::Range(0.0, 1.0))->capture_default_str();
-    app.add_option("--servfail", o.servfail, "fraction of SERVFAIL responses")->check(CLI::Range(0.0, 1.0))->capture_default_str();
-    app.add_option("--refused", o.refused, "fraction of REFUSED responses")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+    app.add_option("--nxdomain", o.nxdomain, "fraction of NXDOMAIN responses")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
+    app.add_option("--servfail", o.servfail, "fraction of SERVFAIL responses")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
+    app.add_option("--refused", o.refused, "fraction of REFUSED responses")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
     app.add_option("--tc", o.truncated_tc, "fraction of NOERROR responses with TC = 1 (no records)")
         ->check(CLI::Range(0.0, 1.0))
         ->capture_default_str();
-    app.add_option("--no-checksum", o.no_checksum, "fraction of payloads without udp_checksum (the hub computes it)")
+    app.add_option("--no-checksum", o.no_checksum,
+                   "fraction of payloads without udp_checksum (the hub computes it)")
         ->check(CLI::Range(0.0, 1.0))
         ->capture_default_str();
-    app.add_option("--case-mix", o.case_mix, "fraction of qnames in DNS 0x20 mixed case")->check(CLI::Range(0.0, 1.0))->capture_default_str();
-    app.add_option("--malformed", o.malformed, "fraction of transactions made malformed (kinds below)")
+    app.add_option("--case-mix", o.case_mix, "fraction of qnames in DNS 0x20 mixed case")
         ->check(CLI::Range(0.0, 1.0))
         ->capture_default_str();
-    app.add_option("--malformed-kinds", kinds, "kinds and relative weights: NAME[=W],... (default all =1)");
-    app.add_option("--sensors", o.sensors, "sensors: source address SRC_NET.(10+i), port 50000+i, own sequence")
+    app.add_option("--malformed", o.malformed,
+                   "fraction of transactions made malformed (kinds below)")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
+    app.add_option("--malformed-kinds", kinds,
+                   "kinds and relative weights: NAME[=W],... (default all =1)");
+    app.add_option("--sensors", o.sensors,
+                   "sensors: source address SRC_NET.(10+i), port 50000+i, own sequence")
         ->check(CLI::Range(1u, 200u))
         ->capture_default_str();
     app.add_option("--container", o.container, "container (datagram) size: 1280 or 8192")
         ->check(CLI::IsMember({1280u, 8192u}))
         ->capture_default_str();
-    app.add_option("--zlib", o.zlib, "fraction of containers sent zlib-compressed")->check(CLI::Range(0.0, 1.0))->capture_default_str();
-    app.add_option("--fragment", o.fragment, "fraction of containers built 3x oversize and sent as NMSG fragments")
+    app.add_option("--zlib", o.zlib, "fraction of containers sent zlib-compressed")
         ->check(CLI::Range(0.0, 1.0))
         ->capture_default_str();
-    app.add_option("--psl", psl_path,
-                   "draw suffixes uniformly from this Public Suffix List's ICANN rules (e.g. "
-                   "/usr/share/publicsuffix/public_suffix_list.dat) instead of the built-in weighted list")
+    app.add_option("--fragment", o.fragment,
+                   "fraction of containers built 3x oversize and sent as NMSG fragments")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
+    app.add_option(
+           "--psl", psl_path,
+           "draw suffixes uniformly from this Public Suffix List's ICANN rules (e.g. "
+           "/usr/share/publicsuffix/public_suffix_list.dat) instead of the built-in weighted list")
         ->type_name("FILE");
-    app.add_option("--dst-mac", dst_mac, "destination MAC (default 02:70:63:61:70:00, net_pcap0's)");
+    app.add_option("--dst-mac", dst_mac,
+                   "destination MAC (default 02:70:63:61:70:00, net_pcap0's)");
     app.add_option("--dst-ip", dst_ip, "the hub's ingest address (default 192.0.2.1)");
     app.add_option("--src-net", src_net, "sensors' /24 as A.B.C (default 192.0.2)");
     app.add_option("--port", o.dst_port, "the hub's ingest UDP port")->capture_default_str();
-    app.add_option("--pcap", pcap_path, "write the frames as a pcap (Ethernet/IPv4/UDP)")->type_name("FILE");
-    app.add_option("--nmsg", nmsg_path, "write the nmsg units (datagram payloads) as an nmsg file")->type_name("FILE");
-    app.add_option("--truth", truth_path, "write the ground truth (JSON): what the hub should count")->type_name("FILE");
+    app.add_option("--pcap", pcap_path, "write the frames as a pcap (Ethernet/IPv4/UDP)")
+        ->type_name("FILE");
+    app.add_option("--nmsg", nmsg_path, "write the nmsg units (datagram payloads) as an nmsg file")
+        ->type_name("FILE");
+    app.add_option("--truth", truth_path,
+                   "write the ground truth (JSON): what the hub should count")
+        ->type_name("FILE");
     app.add_flag("--tx", tx, "transmit on a DPDK port (EAL arguments after `--`)");
     app.add_option("--tx-port", to.port, "DPDK device name to send on (default: the first port)");
-    app.add_option("--pps", to.pps, "target rate in frames per second (token bucket; 0 = unlimited)")->check(CLI::NonNegativeNumber);
-    app.add_option("--gbps", to.gbps, "target rate in Gbit/s on the wire (token bucket; 0 = unlimited)")->check(CLI::NonNegativeNumber);
-    app.add_option("--duration", to.duration, "seconds to transmit, looping over the frames (0: --loops passes)")
+    app.add_option("--pps", to.pps,
+                   "target rate in frames per second (token bucket; 0 = unlimited)")
         ->check(CLI::NonNegativeNumber);
-    app.add_option("--loops", to.loops, "passes over the frames when --duration is 0")->capture_default_str();
-    app.add_flag("--quiet", to.quiet, "no live rate line");
-    app.add_option("--link-wait", to.link_wait, "seconds to wait for the port's link (memif peer) before sending")
+    app.add_option("--gbps", to.gbps,
+                   "target rate in Gbit/s on the wire (token bucket; 0 = unlimited)")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--duration", to.duration,
+                   "seconds to transmit, looping over the frames (0: --loops passes)")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--loops", to.loops, "passes over the frames when --duration is 0")
         ->capture_default_str();
-    app.add_option("--linger", to.linger, "seconds to keep the port open after the last frame (peer drains)")
+    app.add_flag("--quiet", to.quiet, "no live rate line");
+    app.add_option("--link-wait", to.link_wait,
+                   "seconds to wait for the port's link (memif peer) before sending")
+        ->capture_default_str();
+    app.add_option("--linger", to.linger,
+                   "seconds to keep the port open after the last frame (peer drains)")
         ->check(CLI::Range(0.0, 60.0))
         ->capture_default_str();
     try {
@@ -177,7 +212,8 @@ int main(int argc, char** argv)
         std::cerr << "siehub-gen: --nxdomain + --servfail + --refused > 1\n";
         return 2;
     }
-    if ((!dst_mac.empty() && !parse_mac(dst_mac, o.dst_mac)) || (!dst_ip.empty() && !parse_ip(dst_ip, o.dst_ip))) {
+    if ((!dst_mac.empty() && !parse_mac(dst_mac, o.dst_mac)) ||
+        (!dst_ip.empty() && !parse_ip(dst_ip, o.dst_ip))) {
         std::cerr << "siehub-gen: bad --dst-mac or --dst-ip\n";
         return 2;
     }
@@ -209,7 +245,8 @@ int main(int argc, char** argv)
                 ++i;
             }
             if (i == o.kind_weights.size() || w < 0) {
-                std::cerr << "siehub-gen: unknown malformed kind or weight '" << item << "' (see --help)\n";
+                std::cerr << "siehub-gen: unknown malformed kind or weight '" << item
+                          << "' (see --help)\n";
                 return 2;
             }
             o.kind_weights[i] = w;
@@ -218,8 +255,8 @@ int main(int argc, char** argv)
     if (!psl_path.empty()) {
         auto const psl = newness::load_psl_file(psl_path);
         if (!psl.ok()) {
-            std::cerr << "siehub-gen: " << psl_path << ": " << newness::to_string(psl.status) << " (line "
-                      << psl.line << ")\n";
+            std::cerr << "siehub-gen: " << psl_path << ": " << newness::to_string(psl.status)
+                      << " (line " << psl.line << ")\n";
             return 1;
         }
         // Plain ICANN rules with no wildcard or exception at or below them.
@@ -241,7 +278,8 @@ int main(int argc, char** argv)
         }
     }
     if (pcap_path.empty() && nmsg_path.empty() && !tx && truth_path.empty()) {
-        std::cerr << "siehub-gen: nothing to do: give --pcap, --nmsg, --tx and/or --truth (see --help)\n";
+        std::cerr
+            << "siehub-gen: nothing to do: give --pcap, --nmsg, --tx and/or --truth (see --help)\n";
         return 2;
     }
 
@@ -278,7 +316,8 @@ int main(int argc, char** argv)
             ts_usec += 20;
         }
         if (nmsg_out.is_open()) {
-            nmsg_out.write(reinterpret_cast<const char*>(unit.data()), static_cast<std::streamsize>(unit.size()));
+            nmsg_out.write(reinterpret_cast<const char*>(unit.data()),
+                           static_cast<std::streamsize>(unit.size()));
         }
         if (tx) {
             frames.emplace_back(frame.begin(), frame.end());
@@ -307,21 +346,23 @@ int main(int argc, char** argv)
             return 1;
         }
     }
-    std::fprintf(stderr,
-                 "siehub-gen: %llu transactions, %llu frames (%llu bytes), %llu payloads, %llu accepted, "
-                 "%llu distinct RRsets, %llu duplicates\n",
-                 (unsigned long long)t.transactions, (unsigned long long)t.frames, (unsigned long long)t.bytes,
-                 (unsigned long long)t.payloads, (unsigned long long)t.accepted,
-                 (unsigned long long)t.distinct_rrsets, (unsigned long long)t.duplicates);
+    std::fprintf(
+        stderr,
+        "siehub-gen: %llu transactions, %llu frames (%llu bytes), %llu payloads, %llu accepted, "
+        "%llu distinct RRsets, %llu duplicates\n",
+        (unsigned long long)t.transactions, (unsigned long long)t.frames,
+        (unsigned long long)t.bytes, (unsigned long long)t.payloads, (unsigned long long)t.accepted,
+        (unsigned long long)t.distinct_rrsets, (unsigned long long)t.duplicates);
     if (tx) {
         gen::tx_result r;
         if (!gen::transmit(frames, to, r)) {
             return 1;
         }
-        std::fprintf(stderr, "siehub-gen: sent %llu frames, %llu bytes in %.3f s (%.3f Mpps, %.3f Gbit/s)\n",
-                     (unsigned long long)r.frames, (unsigned long long)r.bytes, r.seconds,
-                     r.seconds > 0 ? static_cast<double>(r.frames) / r.seconds / 1e6 : 0.0,
-                     r.seconds > 0 ? static_cast<double>(r.bytes) * 8 / r.seconds / 1e9 : 0.0);
+        std::fprintf(
+            stderr, "siehub-gen: sent %llu frames, %llu bytes in %.3f s (%.3f Mpps, %.3f Gbit/s)\n",
+            (unsigned long long)r.frames, (unsigned long long)r.bytes, r.seconds,
+            r.seconds > 0 ? static_cast<double>(r.frames) / r.seconds / 1e6 : 0.0,
+            r.seconds > 0 ? static_cast<double>(r.bytes) * 8 / r.seconds / 1e9 : 0.0);
     }
     return 0;
 }

@@ -36,7 +36,8 @@ bool transmit(const std::vector<std::vector<std::uint8_t>>& frames, const tx_opt
         args.insert(args.end(), o.eal_args.begin(), o.eal_args.end());
         dpdk::eal eal(args);
         if (rte_eth_dev_count_avail() == 0) {
-            std::fprintf(stderr, "siehub-gen: no DPDK port (give one with -- --vdev=... or -a PCI)\n");
+            std::fprintf(stderr,
+                         "siehub-gen: no DPDK port (give one with -- --vdev=... or -a PCI)\n");
             return false;
         }
         std::uint16_t pid = 0;
@@ -55,7 +56,8 @@ bool transmit(const std::vector<std::vector<std::uint8_t>>& frames, const tx_opt
             max_len = std::max(max_len, f.size());
         }
         // One segment per frame: the data room holds the largest (8192-byte containers too).
-        auto const room = static_cast<std::uint16_t>(std::max<std::size_t>(2048, max_len) + RTE_PKTMBUF_HEADROOM);
+        auto const room =
+            static_cast<std::uint16_t>(std::max<std::size_t>(2048, max_len) + RTE_PKTMBUF_HEADROOM);
         auto pool = dpdk::make_pktmbuf_pool("gen_pool", 8191, 256, room);
         dpdk::port::config pc;
         pc.rx_queues = 1;
@@ -70,29 +72,35 @@ bool transmit(const std::vector<std::vector<std::uint8_t>>& frames, const tx_opt
         // is up are lost or refused.
         {
             rte_eth_link link{};
-            std::uint64_t const give_up = rte_rdtsc() + static_cast<std::uint64_t>(o.link_wait) * rte_get_tsc_hz();
+            std::uint64_t const give_up =
+                rte_rdtsc() + static_cast<std::uint64_t>(o.link_wait) * rte_get_tsc_hz();
             bool said = false;
             while (!stop_requested.load() && rte_eth_link_get_nowait(port.id(), &link) == 0 &&
                    link.link_status == RTE_ETH_LINK_DOWN && rte_rdtsc() < give_up) {
                 if (!said && !o.quiet) {
-                    std::fprintf(stderr, "siehub-gen: waiting for the link of port %u\n", port.id());
+                    std::fprintf(stderr, "siehub-gen: waiting for the link of port %u\n",
+                                 port.id());
                     said = true;
                 }
                 rte_delay_ms(10);
             }
             if (link.link_status == RTE_ETH_LINK_DOWN) {
-                std::fprintf(stderr, "siehub-gen: link still down after %u s; sending anyway\n", o.link_wait);
+                std::fprintf(stderr, "siehub-gen: link still down after %u s; sending anyway\n",
+                             o.link_wait);
             }
         }
         std::uint64_t const hz = rte_get_tsc_hz();
         std::uint64_t const t0 = rte_rdtsc();
-        std::uint64_t const end = o.duration > 0 ? t0 + static_cast<std::uint64_t>(o.duration * static_cast<double>(hz)) : 0;
+        std::uint64_t const end =
+            o.duration > 0 ? t0 + static_cast<std::uint64_t>(o.duration * static_cast<double>(hz))
+                           : 0;
         std::uint64_t const total = o.duration > 0 ? UINT64_MAX : o.loops * frames.size();
         // Token buckets (frames and bits), refilled from the TSC. Depth: 10 ms of the rate (at
         // least 64 frames), so a thread descheduled for a few ms (shared CPUs) catches up
         // instead of losing the time, while bursts stay short.
         double const frame_cap = std::max(64.0, o.pps * 0.01);
-        double const bit_cap = std::max(64.0 * 8 * static_cast<double>(max_len), o.gbps * 1e9 * 0.01);
+        double const bit_cap =
+            std::max(64.0 * 8 * static_cast<double>(max_len), o.gbps * 1e9 * 0.01);
         double frame_tokens = 64, bit_tokens = 64.0 * 8 * static_cast<double>(max_len);
         std::uint64_t last = t0, next_line = t0 + hz;
         std::uint64_t line_frames = 0, line_bytes = 0;
@@ -101,7 +109,9 @@ bool transmit(const std::vector<std::vector<std::uint8_t>>& frames, const tx_opt
         constexpr unsigned burst = 32;
         rte_mbuf* pkts[burst];
         // Ethernet on the wire: + preamble/SFD 8, FCS 4, inter-frame gap 12.
-        auto wire_bits = [](std::size_t len) { return 8.0 * static_cast<double>(std::max<std::size_t>(len, 60) + 24); };
+        auto wire_bits = [](std::size_t len) {
+            return 8.0 * static_cast<double>(std::max<std::size_t>(len, 60) + 24);
+        };
         while (!stop_requested.load(std::memory_order_relaxed) && sent < total) {
             std::uint64_t const now = rte_rdtsc();
             if (end != 0 && now >= end) {
@@ -136,7 +146,8 @@ bool transmit(const std::vector<std::vector<std::uint8_t>>& frames, const tx_opt
                 }
                 unsigned done = 0;
                 while (done < n) {
-                    done += rte_eth_tx_burst(port.id(), 0, pkts + done, static_cast<std::uint16_t>(n - done));
+                    done += rte_eth_tx_burst(port.id(), 0, pkts + done,
+                                             static_cast<std::uint16_t>(n - done));
                     if (done < n) {
                         ++res.retries;
                         if (stop_requested.load(std::memory_order_relaxed)) {
@@ -158,9 +169,11 @@ bool transmit(const std::vector<std::vector<std::uint8_t>>& frames, const tx_opt
                 idx = (idx + done) % frames.size();
             }
             if (now >= next_line) {
-                double const s = static_cast<double>(now - (next_line - hz)) / static_cast<double>(hz);
+                double const s =
+                    static_cast<double>(now - (next_line - hz)) / static_cast<double>(hz);
                 if (!o.quiet) {
-                    std::fprintf(stderr, "siehub-gen: tx %.3f Mpps %.3f Gbit/s (frames %llu, %.1f s)\n",
+                    std::fprintf(stderr,
+                                 "siehub-gen: tx %.3f Mpps %.3f Gbit/s (frames %llu, %.1f s)\n",
                                  static_cast<double>(line_frames) / s / 1e6,
                                  static_cast<double>(line_bytes) * 8 / s / 1e9,
                                  static_cast<unsigned long long>(res.frames),
