@@ -358,11 +358,13 @@ int main(int argc, char** argv)
         if (!gen::transmit(frames, to, r)) {
             return 1;
         }
-        std::fprintf(
-            stderr, "siehub-gen: sent %llu frames, %llu bytes in %.3f s (%.3f Mpps, %.3f Gbit/s)\n",
-            (unsigned long long)r.frames, (unsigned long long)r.bytes, r.seconds,
-            r.seconds > 0 ? static_cast<double>(r.frames) / r.seconds / 1e6 : 0.0,
-            r.seconds > 0 ? static_cast<double>(r.bytes) * 8 / r.seconds / 1e9 : 0.0);
+        std::fprintf(stderr,
+                     "siehub-gen: sent %llu frames, %llu bytes in %.3f s (%.3f Mpps, %.3f "
+                     "Gbit/s of frame bytes), %llu dropped (port stalled)\n",
+                     (unsigned long long)r.frames, (unsigned long long)r.bytes, r.seconds,
+                     r.seconds > 0 ? static_cast<double>(r.frames) / r.seconds / 1e6 : 0.0,
+                     r.seconds > 0 ? static_cast<double>(r.bytes) * 8 / r.seconds / 1e9 : 0.0,
+                     (unsigned long long)r.dropped);
     }
     return 0;
 }

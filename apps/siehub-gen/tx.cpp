@@ -103,7 +103,7 @@ bool transmit(const std::vector<std::vector<std::uint8_t>>& frames, const tx_opt
             std::max(64.0 * 8 * static_cast<double>(max_len), o.gbps * 1e9 * 0.01);
         double frame_tokens = 64, bit_tokens = 64.0 * 8 * static_cast<double>(max_len);
         std::uint64_t last = t0, next_line = t0 + hz;
-        std::uint64_t line_frames = 0, line_bytes = 0;
+        std::uint64_t line_frames = 0, line_bytes = 0, line_dropped = 0;
         std::size_t idx = 0;
         std::uint64_t sent = 0;
         constexpr unsigned burst = 32;
@@ -144,14 +144,22 @@ bool transmit(const std::vector<std::vector<std::uint8_t>>& frames, const tx_opt
                     char* d = rte_pktmbuf_append(pkts[i], static_cast<std::uint16_t>(f.size()));
                     std::memcpy(d, f.data(), f.size());
                 }
+                // A full TX queue is retried; a peer that takes nothing for 100 ms (or the end
+                // of --duration) gets the rest of the burst dropped and counted, never a hang.
                 unsigned done = 0;
+                std::uint64_t const stall_limit = rte_rdtsc() + hz / 10;
                 while (done < n) {
-                    done += rte_eth_tx_burst(port.id(), 0, pkts + done,
-                                             static_cast<std::uint16_t>(n - done));
-                    if (done < n) {
+                    unsigned const k = rte_eth_tx_burst(port.id(), 0, pkts + done,
+                                                        static_cast<std::uint16_t>(n - done));
+                    done += k;
+                    if (done < n && k == 0) {
                         ++res.retries;
-                        if (stop_requested.load(std::memory_order_relaxed)) {
+                        std::uint64_t const t = rte_rdtsc();
+                        if (stop_requested.load(std::memory_order_relaxed) || t >= stall_limit ||
+                            (end != 0 && t >= end)) {
                             rte_pktmbuf_free_bulk(pkts + done, n - done);
+                            res.dropped += n - done;
+                            line_dropped += n - done;
                             break;
                         }
                     }
@@ -161,25 +169,27 @@ bool transmit(const std::vector<std::vector<std::uint8_t>>& frames, const tx_opt
                     line_bytes += len;
                     res.bytes += len;
                 }
-                frame_tokens -= done;
+                frame_tokens -= n;
                 bit_tokens -= bits;
                 line_frames += done;
-                sent += done;
+                sent += n;
                 res.frames += done;
-                idx = (idx + done) % frames.size();
+                idx = (idx + n) % frames.size();
             }
             if (now >= next_line) {
                 double const s =
                     static_cast<double>(now - (next_line - hz)) / static_cast<double>(hz);
                 if (!o.quiet) {
                     std::fprintf(stderr,
-                                 "siehub-gen: tx %.3f Mpps %.3f Gbit/s (frames %llu, %.1f s)\n",
+                                 "siehub-gen: tx %.3f Mpps %.3f Gbit/s (frames %llu, dropped "
+                                 "%llu/s, %.1f s)\n",
                                  static_cast<double>(line_frames) / s / 1e6,
                                  static_cast<double>(line_bytes) * 8 / s / 1e9,
                                  static_cast<unsigned long long>(res.frames),
+                                 static_cast<unsigned long long>(line_dropped),
                                  static_cast<double>(now - t0) / static_cast<double>(hz));
                 }
-                line_frames = line_bytes = 0;
+                line_frames = line_bytes = line_dropped = 0;
                 next_line = now + hz;
             }
         }

@@ -25,6 +25,7 @@ struct tx_result {
     std::uint64_t frames = 0;
     std::uint64_t bytes = 0;
     std::uint64_t retries = 0; // TX bursts not fully taken (queue full) and retried
+    std::uint64_t dropped = 0; // frames given up after the port took nothing for 100 ms
     double seconds = 0;
 };
 
