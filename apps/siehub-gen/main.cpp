@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -181,6 +182,9 @@ int main(int argc, char** argv)
     app.add_option("--truth", truth_path,
                    "write the ground truth (JSON): what the hub should count")
         ->type_name("FILE");
+    bool list_suffixes = false;
+    app.add_flag("--list-suffixes", list_suffixes,
+                 "print the public suffixes names are drawn from (one a line) and exit");
     app.add_flag("--tx", tx, "transmit on a DPDK port (EAL arguments after `--`)");
     app.add_option("--tx-port", to.port, "DPDK device name to send on (default: the first port)");
     app.add_option("--pps", to.pps,
@@ -276,6 +280,15 @@ int main(int argc, char** argv)
             std::cerr << "siehub-gen: " << psl_path << ": no usable ICANN rules\n";
             return 1;
         }
+    }
+    if (list_suffixes) {
+        std::set<std::string> const uniq(
+            o.suffixes.empty() ? gen::builtin_suffixes().begin() : o.suffixes.begin(),
+            o.suffixes.empty() ? gen::builtin_suffixes().end() : o.suffixes.end());
+        for (auto const& x : uniq) {
+            std::cout << x << "\n";
+        }
+        return 0;
     }
     if (pcap_path.empty() && nmsg_path.empty() && !tx && truth_path.empty()) {
         std::cerr

@@ -147,6 +147,27 @@ def main():
             # 64 frames of initial burst, then 2000/s: at least (n - 64) / 2000 s.
             check(secs >= (n - 64) / 2000 * 0.95, f"--pps paces: {n} frames took {secs:.3f} s")
 
+        # The built-in suffixes are real public suffixes (ICANN rules of the PSL), and none has
+        # a wildcard or exception rule at or below it.
+        psl = "/usr/share/publicsuffix/public_suffix_list.dat"
+        if os.path.exists(psl):
+            rules = set()
+            special = set()
+            with open(psl, encoding="utf-8") as f:
+                for line in f:
+                    if "===END ICANN DOMAINS===" in line:
+                        break
+                    r = line.strip()
+                    if not r or r.startswith("//"):
+                        continue
+                    if r.startswith(("*.", "!")):
+                        special.add(r.lstrip("*.!").split(".", 1)[-1] if r.startswith("!") else r[2:])
+                    else:
+                        rules.add(r)
+            sufs = run([GEN, "--list-suffixes"]).stdout.split()
+            check(sufs and all(x in rules for x in sufs) and not any(x in special for x in sufs),
+                  f"built-in suffixes are ICANN public suffixes: {' '.join(sufs)}")
+
         # Usage.
         h = run([GEN, "--help"]).stdout
         check("--truth" in h and "verify.rd_set" in h and "--pps" in h, "--help documents options and kinds")
