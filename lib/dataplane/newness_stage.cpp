@@ -9,6 +9,8 @@
 #include <rte_ring.h>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -264,13 +266,57 @@ void newness_stage::snapshot() noexcept
     }
 }
 
+bool newness_stage::reap(bool wait) noexcept
+{
+    if (child_ <= 0) {
+        return true;
+    }
+    int status = 0;
+    pid_t const r = ::waitpid(child_, &status, wait ? 0 : WNOHANG);
+    if (r == 0) {
+        return false; // still writing
+    }
+    if (r == child_ && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        rc_.add(newness_route_counter::snapshots);
+    } else {
+        rc_.add(newness_route_counter::snapshot_errors);
+    }
+    child_ = -1;
+    return true;
+}
+
+void newness_stage::snapshot_in_background() noexcept
+{
+    // A forked child writes a copy-on-write image of the tables while this worker goes on: the
+    // worker pauses only for fork() (page tables), not for the write. The child touches no
+    // DPDK state and leaves with _exit. One child per shard at a time; if the last one is
+    // still writing, this interval is skipped.
+    if (!reap(false)) {
+        return;
+    }
+    pid_t const pid = ::fork();
+    if (pid == 0) {
+        auto const now = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+        auto const r = newness::save_snapshot(*engine_, path_, static_cast<std::uint64_t>(now));
+        if (!r.ok()) {
+            std::fprintf(stderr, "siehub: [newness] snapshot failed: %s\n", r.message.c_str());
+        }
+        ::_exit(r.ok() ? 0 : 1);
+    }
+    if (pid < 0) {
+        snapshot(); // no fork (limits): write it here
+        return;
+    }
+    child_ = pid;
+}
+
 bool newness_stage::poll(std::uint64_t tsc) noexcept
 {
     bool const any = drain();
     if (!path_.empty() && hub_.config().snapshot_interval_s != 0 && tsc >= next_snapshot_tsc_) {
-        // Written by the shard's own worker: the tables are single-writer, so no copy and no
-        // lock; the worker pauses for the write (docs/newness.md gives the cost per name).
-        snapshot();
+        snapshot_in_background();
         next_snapshot_tsc_ = rte_rdtsc() + hub_.config().snapshot_interval_s * tsc_hz_;
     }
     return any;
@@ -288,6 +334,7 @@ void newness_stage::finish() noexcept
     }
     while (drain()) {
     }
+    reap(true); // an older image must not be renamed over the final one
     snapshot();
 }
 

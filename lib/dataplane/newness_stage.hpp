@@ -68,7 +68,7 @@ inline constexpr std::array<telemetry::counter_info,
         {"newness_route.expiry_sent", "EXPIRATION time_last updates put on another shard's ring"},
         {"newness_route.expiry_dropped", "EXPIRATION updates dropped (ring full or pool empty)"},
         {"newness_route.expiry_received", "EXPIRATION updates taken from the rings"},
-        {"newness_route.snapshots", "seen-set snapshots written by this shard"},
+        {"newness_route.snapshots", "snapshots written (the interval ones by a forked child)"},
         {"newness_route.snapshot_errors", "seen-set snapshots that failed (see the log)"},
     }};
 
@@ -162,6 +162,8 @@ private:
     void evaluate(const newness_msg& m) noexcept;
     bool drain() noexcept;
     void snapshot() noexcept;
+    void snapshot_in_background() noexcept;
+    bool reap(bool wait) noexcept; // true when no child is writing (any finished one counted)
     void send(const newness_msg& proto, std::uint64_t mask, bool expiry) noexcept;
 
     unsigned worker_;
@@ -173,6 +175,7 @@ private:
     std::uint64_t tsc_hz_ = 1;
     std::uint64_t next_snapshot_tsc_ = 0;
     std::unique_ptr<newness_msg> scratch_;
+    int child_ = -1; // pid of the process writing the interval snapshot
 };
 
 } // namespace siehub::dataplane
