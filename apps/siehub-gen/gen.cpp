@@ -290,7 +290,7 @@ struct generator::impl {
     double kind_total = 0;
     const frame_sink* sink = nullptr;
     // Truth sets.
-    std::unordered_set<std::string> keys, fqdns, bases, owner_types, rdatas, rdata_sets;
+    std::unordered_set<std::string> keys, fqdns, bases, owner_types, rdatas, rdata_sets, owners;
 
     explicit impl(const options& opt)
         : o(opt), r{opt.seed}, rc{mix(opt.seed ^ 0xc0a7)},
@@ -616,6 +616,9 @@ struct generator::impl {
             ++t.observations;
             if (keys.insert(key).second) {
                 ++t.distinct_rrsets;
+                // An INSERTION: the newness stage checks its owner and its rdata names.
+                t.newness_names += 1 + g.names.size();
+                owners.insert(g.owner);
             } else {
                 ++t.duplicates;
             }
@@ -1133,6 +1136,18 @@ struct generator::impl {
         t.new_owner_types = owner_types.size();
         t.new_rdata = rdatas.size();
         t.new_rdata_sets = rdata_sets.size();
+        // What the newness stage (docs/newness.md) counts on a fresh hub without a learning
+        // period: each new base domain once (ch212); every name of every
+        // INSERTION checked; a DNS change (ch214) for every INSERTION of an owner already seen
+        // as an owner (each INSERTION is a new rdata set: the bailiwick of an owner is fixed
+        // in this model); no NAD (the traffic spans seconds).
+        auto& n = t.newness_counters;
+        n["newness.out_nod"] = bases.size();
+        n["newness.names"] = t.newness_names;
+        n["newness.out_changes"] = t.distinct_rrsets - owners.size();
+        n["newness.out_nad"] = 0;
+        n["newness.skip_public_suffix"] = 0;
+        n["newness.skip_bad_name"] = 0;
         return true;
     }
 };
@@ -1221,6 +1236,7 @@ std::string truth_json(const options& o, const truth& t)
          ", \"owner_types\": " + std::to_string(t.new_owner_types) +
          ", \"rdata\": " + std::to_string(t.new_rdata) +
          ", \"rdata_sets\": " + std::to_string(t.new_rdata_sets) + ", \"nad\": 0},\n";
+    json_map(s, "newness_counters", t.newness_counters);
     json_map(s, "counters", t.counters, true);
     s += "}\n";
     return s;

@@ -96,6 +96,9 @@ struct truth {
     std::uint64_t new_owner_types = 0; // distinct (owner, type)
     std::uint64_t new_rdata = 0;       // distinct (owner, type, rdata)
     std::uint64_t new_rdata_sets = 0;  // distinct (owner, type, rdata set)
+    std::uint64_t newness_names = 0;   // owner + rdata names of every INSERTION
+    // newness.* counter -> expected total, for a hub with [newness] enabled (fresh seen-sets).
+    std::map<std::string, std::uint64_t> newness_counters;
 };
 
 // Called once per datagram: the whole Ethernet frame and the nmsg unit inside it.
