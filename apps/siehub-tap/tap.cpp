@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio_ext.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -299,7 +300,7 @@ public:
             fail("zlib");
         }
         if (f_ != nullptr) {
-            std::fflush(f_);
+            sync();
             if (o_.rotate_seconds != 0 && now >= rotate_at_) {
                 finish_file();
             }
@@ -320,6 +321,9 @@ public:
 private:
     void write(std::span<const nmsg::byte_view> units)
     {
+        if (failed_) {
+            return;
+        }
         std::size_t n = 0;
         for (auto const& u : units) {
             n += u.size();
@@ -381,7 +385,22 @@ private:
             rotate_at_ = (static_cast<std::int64_t>(t) / period + 1) * period;
         }
         bytes_ = 0;
+        synced_ = 0;
         return true;
+    }
+
+    // Hands the buffered containers to the kernel; on success the file holds whole
+    // containers up to `synced_`.
+    void sync()
+    {
+        if (failed_ || f_ == nullptr) {
+            return;
+        }
+        if (std::fflush(f_) != 0) {
+            fail("write " + tmp_);
+            return;
+        }
+        synced_ = bytes_;
     }
 
     void finish_file()
@@ -389,11 +408,25 @@ private:
         if (f_ == nullptr) {
             return;
         }
+        sync();
+        if (failed_) {
+            // A write failed (disk full): drop what stdio still buffers and cut the file back
+            // to the last flush, a container boundary, so the file kept is still complete.
+            __fpurge(f_);
+            if (::ftruncate(::fileno(f_), static_cast<off_t>(synced_)) != 0) {
+                std::fclose(f_);
+                f_ = nullptr;
+                ::unlink(tmp_.c_str());
+                return;
+            }
+        }
         bool const ok = std::fclose(f_) == 0;
         f_ = nullptr;
-        if (!ok) {
-            fail("close " + tmp_);
-            ::unlink(tmp_.c_str());
+        if (!ok || synced_ == 0) {
+            if (!ok) {
+                fail("close " + tmp_);
+            }
+            ::unlink(tmp_.c_str()); // nothing complete in it
             return;
         }
         if (::rename(tmp_.c_str(), final_.c_str()) != 0) {
@@ -418,7 +451,8 @@ private:
     std::string tmp_;
     std::string final_;
     std::string last_final_;
-    std::uint64_t bytes_ = 0;
+    std::uint64_t bytes_ = 0;  // whole containers handed to stdio
+    std::uint64_t synced_ = 0; // whole containers known to be in the file
     std::int64_t rotate_at_ = 0;
     std::uint64_t files_ = 0;
     bool failed_ = false;
