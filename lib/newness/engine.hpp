@@ -207,6 +207,16 @@ private:
     std::vector<byte_view> rdata_;
     std::unique_ptr<bool[]> new_rr_;
     std::vector<std::uint64_t> done_; // (channel, base hash) already emitted for this key
+    struct name_eval { // one owned name of the INSERTION being evaluated
+        byte_view name;
+        byte_view base;
+        std::uint64_t base_hash = 0;
+        std::uint64_t fqdn_hash = 0;
+        bool owner = false;
+        bool arpa = false;
+    };
+    std::vector<name_eval> names_;
+    std::vector<std::uint64_t> rr_hash_; // fact hashes: per rdata, then the rdata set
     bool flag_new_domain_ = false; // ch214 flags of the INSERTION being evaluated
     bool flag_new_rrtype_ = false;
     bool flag_new_rrset_ = false;
