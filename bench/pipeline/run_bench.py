@@ -321,7 +321,7 @@ def hub_figures(stats, live, tsc_hz, workers):
     payloads = counter(stats, "ingest.payloads_in")
     frames = counter(stats, "rx.frames")
     accepted = counter(stats, "verify.accepted")
-    drop_names = ["rx.drop_malformed", "rx.drop_ipv4_fragment", "rx.drop_no_tap",
+    drop_names = ["rx.drop_malformed", "rx.drop_fragment_full", "rx.drop_no_tap",
                   "nmsg.drop_header", "nmsg.drop_container", "nmsg.crc_mismatch",
                   "nmsg.to_slow_full", "handoff.full", "handoff.no_record", "tx.full",
                   "tx.no_mbuf", "dedup.dropped"]

@@ -2,7 +2,7 @@
 #pragma once
 // The runtime's own counters (frames and containers); payload-level stages keep theirs in
 // lib/pipeline. Reconciliation (docs/counters.md):
-//   rx.frames = rx.ingest + rx.exception + Σ rx.drop_*
+//   rx.frames = rx.ingest + rx.exception + rx.ipv4_fragments + Σ rx.drop_*
 //   rx.ingest = nmsg.containers + nmsg.to_slow_path + Σ nmsg.drop_*
 //   ingest.payloads_in = ingest.accepted + Σ ingest.drop_* + Σ verify drops
 
@@ -18,7 +18,8 @@ enum class rt_counter : std::uint8_t {
     rx_paused,
     rx_ingest,
     rx_exception,
-    rx_drop_ipv4_fragment,
+    rx_ipv4_fragments,
+    rx_drop_fragment_full,
     rx_drop_malformed,
     rx_drop_no_tap,
     exception_tx,
@@ -49,7 +50,8 @@ inline constexpr std::array<telemetry::counter_info, telemetry::counter_count<rt
         {"rx.paused", "poll rounds without RX because an owner's handoff ring was nearly full"},
         {"rx.ingest", "frames that are UDP to an ingest port (nmsg datagrams)"},
         {"rx.exception", "frames handed to the kernel through the TAP exception path"},
-        {"rx.drop_ipv4_fragment", "IPv4 fragments of ingest traffic (not reassembled; dropped)"},
+        {"rx.ipv4_fragments", "IPv4 fragments handed to the slow path for reassembly"},
+        {"rx.drop_fragment_full", "IPv4 fragments dropped: slow-path ring full"},
         {"rx.drop_malformed", "frames whose Ethernet/VLAN/IP/UDP headers are inconsistent"},
         {"rx.drop_no_tap", "non-ingest frames on a port without an exception TAP"},
         {"exception.tx", "frames written to an exception TAP or from it to the wire"},
@@ -79,8 +81,8 @@ using rt_counters = telemetry::counter_block<rt_counter>;
 // stage tables at start-up (runtime.cpp) because they sum every drop reason of a table.
 inline constexpr std::array<telemetry::equation_info, 2> rt_equations{{
     {"rx.frames_accounted",
-     "rx.frames = rx.ingest + rx.exception + rx.drop_ipv4_fragment + rx.drop_malformed + "
-     "rx.drop_no_tap",
+     "rx.frames = rx.ingest + rx.exception + rx.ipv4_fragments + rx.drop_fragment_full + "
+     "rx.drop_malformed + rx.drop_no_tap",
      telemetry::reconcile_when::always, "every received frame is ingest, exception or a drop"},
     {"rx.ingest_accounted",
      "rx.ingest = nmsg.containers + nmsg.to_slow_path + nmsg.to_slow_full + nmsg.drop_header + "

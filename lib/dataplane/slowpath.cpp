@@ -1,11 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "dataplane/slowpath.hpp"
 
+// rte_ip_frag_table_del_expired_entries is experimental in DPDK 22.11.
+#define ALLOW_EXPERIMENTAL_API 1
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_ip.h>
+#include <rte_ip_frag.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include <algorithm>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 
 #include "dataplane/handoff.hpp"
 #include "proto/net/packet.hpp"
@@ -13,12 +22,52 @@
 
 namespace siehub::dataplane {
 
+void slow_path::frag_table_deleter::operator()(rte_ip_frag_tbl* t) const noexcept
+{
+    rte_ip_frag_table_destroy(t); // frees the fragments it still holds
+}
+
 slow_path::slow_path(rte_ring* in, std::vector<rte_ring*> to_workers, rte_mempool* blocks,
-                     const nmsg::reasm_config& reasm)
+                     const nmsg::reasm_config& reasm, std::vector<std::uint16_t> ingest_ports)
     : in_(in), out_(std::move(to_workers)), blocks_(blocks), reasm_(reasm),
       inflated_(nmsg::zlib_max_inflated),
-      linear_(65536)
+      linear_(65536 + 64), // a whole reassembled IPv4 datagram and its L2 header
+      ingest_ports_(std::move(ingest_ports)),
+      death_row_(std::make_unique<rte_ip_frag_death_row>())
 {
+    death_row_->cnt = 0;
+    std::uint64_t const ttl_ms = std::max<std::uint64_t>(reasm.timeout_ms, 1);
+    std::uint64_t const max_cycles = rte_get_tsc_hz() / 1000 * ttl_ms;
+    frags_.reset(rte_ip_frag_table_create(ip_frag_flows / 4, 4, ip_frag_flows, max_cycles,
+                                          SOCKET_ID_ANY));
+    if (!frags_) {
+        throw std::runtime_error(std::string("rte_ip_frag_table_create: ") + rte_strerror(rte_errno));
+    }
+}
+
+slow_path::~slow_path()
+{
+    frags_.reset();
+    rte_ip_frag_free_death_row(death_row_.get(), 0);
+}
+
+rte_mbuf* slow_path::reassemble(rte_mbuf* m, std::uint16_t l3_offset)
+{
+    c_.add(slow_counter::ip_fragments);
+    if (rte_pktmbuf_data_len(m) < l3_offset + sizeof(rte_ipv4_hdr)) {
+        rte_pktmbuf_free(m); // headers not in the first segment: never seen from a PMD
+        return nullptr;
+    }
+    auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, l3_offset);
+    m->l2_len = l3_offset;
+    m->l3_len = rte_ipv4_hdr_len(ip);
+    rte_mbuf* const whole = rte_ipv4_frag_reassemble_packet(frags_.get(), death_row_.get(), m,
+                                                             rte_rdtsc(), ip);
+    rte_ip_frag_free_death_row(death_row_.get(), 3);
+    if (whole != nullptr) {
+        c_.add(slow_counter::ip_reassembled);
+    }
+    return whole;
 }
 
 bool slow_path::idle() const noexcept
@@ -28,18 +77,36 @@ bool slow_path::idle() const noexcept
 
 void slow_path::handle(rte_mbuf* m, std::uint64_t now_ms)
 {
-    c_.add(slow_counter::frames);
-    auto const len = rte_pktmbuf_pkt_len(m);
-    net::udp_packet u;
-    nmsg::nmsg_unit unit;
-    bool ok = len <= linear_.size();
-    if (ok) {
-        auto const* d = static_cast<const std::uint8_t*>(rte_pktmbuf_read(m, 0, len, linear_.data()));
+    auto const read = [&](rte_mbuf* f, net::udp_packet& out) {
+        auto const len = rte_pktmbuf_pkt_len(f);
+        if (len > linear_.size()) {
+            return net::errc::truncated_ipv4;
+        }
+        auto const* d = static_cast<const std::uint8_t*>(rte_pktmbuf_read(f, 0, len, linear_.data()));
         if (d != linear_.data()) {
             std::memcpy(linear_.data(), d, len); // keep the bytes after the mbuf is freed
         }
-        ok = net::parse_udp_frame({linear_.data(), len}, u) == net::errc::ok;
+        return net::parse_udp_frame({linear_.data(), len}, out);
+    };
+    net::udp_packet u;
+    auto e = read(m, u);
+    if (e == net::errc::ipv4_fragment) {
+        m = reassemble(m, u.l3_offset);
+        if (m == nullptr) {
+            return; // held until its datagram is complete (or dropped with it)
+        }
+        u = {};
+        e = read(m, u);
+        if (e == net::errc::ok &&
+            std::find(ingest_ports_.begin(), ingest_ports_.end(), u.dst_port) == ingest_ports_.end()) {
+            c_.add(slow_counter::ip_not_ingest);
+            rte_pktmbuf_free(m);
+            return;
+        }
     }
+    c_.add(slow_counter::frames);
+    nmsg::nmsg_unit unit;
+    bool ok = e == net::errc::ok;
     rte_pktmbuf_free(m);
     if (ok) {
         unit = nmsg::parse_datagram(u.payload);
@@ -148,6 +215,8 @@ bool slow_path::poll(std::uint64_t now_ms)
     }
     if (n == 0) {
         reasm_.expire(now_ms);
+        rte_ip_frag_table_del_expired_entries(frags_.get(), death_row_.get(), rte_rdtsc());
+        rte_ip_frag_free_death_row(death_row_.get(), 0);
     }
     return n != 0;
 }

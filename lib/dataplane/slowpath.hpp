@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
-// The slow path behind the workers' narrow door: zlib inflation and NMSG fragment reassembly
-// (both allocate and take time), run on the control lcore. Frames arrive on one MP/SC ring;
-// the container's payloads go back to a worker as payload_blocks (the first carries the
-// container's sequence), chosen by sender so one sender's order is kept.
+// The slow path behind the workers' narrow door: IPv4 reassembly of fragmented ingest datagrams
+// (DPDK's ip_frag table), zlib inflation and NMSG fragment reassembly (all hold memory and take
+// time), run on the control lcore. Frames arrive on one MP/SC ring; the container's payloads go
+// back to a worker as payload_blocks (the first carries the container's sequence), chosen by
+// sender so one sender's order is kept.
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "dataplane/settings.hpp"
@@ -16,10 +18,15 @@
 struct rte_ring;
 struct rte_mempool;
 struct rte_mbuf;
+struct rte_ip_frag_tbl;
+struct rte_ip_frag_death_row;
 
 namespace siehub::dataplane {
 
 enum class slow_counter : std::uint8_t {
+    ip_fragments,
+    ip_reassembled,
+    ip_not_ingest,
     frames,
     containers,
     payloads,
@@ -36,7 +43,13 @@ enum class slow_counter : std::uint8_t {
 
 inline constexpr std::array<telemetry::counter_info, telemetry::counter_count<slow_counter>>
     slow_counter_table{{
-        {"slow.frames", "zlib or fragment datagrams taken from the workers"},
+        {"slow.ip_fragments", "IPv4 fragments taken from the workers (held until complete)"},
+        {"slow.ip_reassembled", "IPv4 datagrams reassembled from fragments (then handled as "
+                                "any datagram; incomplete ones time out after [slowpath] "
+                                "timeout or give way when the table is full)"},
+        {"slow.ip_not_ingest", "reassembled datagrams that are not UDP to an ingest port "
+                               "(dropped: the exception path gets no reassembled traffic)"},
+        {"slow.frames", "zlib or fragment nmsg datagrams, and reassembled IPv4 datagrams"},
         {"slow.containers", "containers inflated or reassembled and decoded"},
         {"slow.payloads", "payloads re-injected into workers"},
         {"slow.drop_frame", "datagrams that no longer parse (should stay 0)"},
@@ -51,8 +64,15 @@ inline constexpr std::array<telemetry::counter_info, telemetry::counter_count<sl
 
 class slow_path {
 public:
+    // IPv4 reassembly holds at most ip_frag_flows datagrams of at most 8 fragments
+    // (RTE_LIBRTE_IP_FRAG_MAX_FRAG) each: 8192-byte containers over a 1500-byte MTU need 6.
+    static constexpr std::uint32_t ip_frag_flows = 128;
+
     slow_path(rte_ring* in, std::vector<rte_ring*> to_workers, rte_mempool* blocks,
-              const nmsg::reasm_config& reasm);
+              const nmsg::reasm_config& reasm, std::vector<std::uint16_t> ingest_ports);
+    ~slow_path();
+    slow_path(const slow_path&) = delete;
+    slow_path& operator=(const slow_path&) = delete;
 
     // Processes up to one burst; returns whether there was work.
     bool poll(std::uint64_t now_ms);
@@ -66,6 +86,12 @@ public:
 
 private:
     void handle(rte_mbuf* m, std::uint64_t now_ms);
+    // Takes an IPv4 fragment; returns the reassembled frame once complete, else nullptr.
+    rte_mbuf* reassemble(rte_mbuf* m, std::uint16_t l3_offset);
+
+    struct frag_table_deleter {
+        void operator()(rte_ip_frag_tbl* t) const noexcept;
+    };
 
     rte_ring* in_;
     std::vector<rte_ring*> out_;
@@ -74,6 +100,9 @@ private:
     nmsg::inflater inflater_;
     std::vector<std::uint8_t> inflated_;
     std::vector<std::uint8_t> linear_;
+    std::vector<std::uint16_t> ingest_ports_;
+    std::unique_ptr<rte_ip_frag_tbl, frag_table_deleter> frags_;
+    std::unique_ptr<rte_ip_frag_death_row> death_row_;
     telemetry::counter_block<slow_counter> c_;
 };
 

@@ -84,8 +84,14 @@ void worker::handle_frame(rte_mbuf* m, const rx_source& src)
         to_exception(m, src);
         return;
     case net::errc::ipv4_fragment:
-        c_.add(rt_counter::rx_drop_ipv4_fragment);
-        rte_pktmbuf_free(m);
+        // Which datagram a fragment belongs to, and whether it is ingest traffic, is known only
+        // once the slow path has them all (RSS may even spread them over queues).
+        if (rte_ring_enqueue(links_.to_slow, m) == 0) {
+            c_.add(rt_counter::rx_ipv4_fragments);
+        } else {
+            c_.add(rt_counter::rx_drop_fragment_full);
+            rte_pktmbuf_free(m);
+        }
         return;
     default:
         c_.add(rt_counter::rx_drop_malformed);

@@ -18,8 +18,8 @@ sub-interfaces, a plain UDP socket on <veth>.204 must receive the same ch204 dat
 has not, that part is skipped, saying so.
 
 The sensor stream is nmsg-udp-8430-mtu1280.pcap (1280-byte containers, two of them NMSG-
-fragmented): the 7-8 KB containers of nmsg-udp-8430.pcap would be IP-fragmented on a 1500-byte
-veth, and the hub drops IP fragments (rx.drop_ipv4_fragment) by design.
+fragmented); IP-fragmented ingest (7-8 KB containers over a 1500-byte MTU) is covered by
+siehub_offline_test.py.
 Usage: siehub_veth_test.py SIEHUB SIEHUB_NMSG TESTDATA   (root; exit 77 = skipped)
 """
 import ctypes
