@@ -47,8 +47,9 @@ while seconds == 0 or t < seconds do
     pcall(stats)
 end
 pktgen.stop(port)
-local total = pktgen.portStats(port, "port")[tonumber(port)]
-if total ~= nil then
+-- Field names of portStats() differ between pktgen releases: best effort, never fatal.
+pcall(function()
+    local total = pktgen.portStats(port, "port")[tonumber(port)]
     print(string.format("siehub-replay: sent %d frames, %d bytes", total.opackets or 0,
                         total.obytes or 0))
-end
+end)
