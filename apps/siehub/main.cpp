@@ -28,9 +28,10 @@ enum exit_status : int {
 constexpr const char* description = R"(siehub - passive-DNS hub on DPDK
 
 Receives sensors' nmsg (base/dnsqr) on its ingest ports, verifies, scrubs and deduplicates the
-DNS data and re-emits the SIE channels (202 raw, 204 dnsdedupe, 220 errors, 221 NXDOMAIN,
-255 heartbeat) as nmsg broadcast on one VLAN per channel. Without --config it runs the
-embedded demo configuration: virtual NICs, no hardware, no hugepages.
+DNS data and re-emits the SIE channels (202 raw, 204 dnsdedupe, 211-214 newness with
+[newness] enabled, 220 errors, 221 NXDOMAIN, 255 heartbeat) as nmsg broadcast on one VLAN per
+channel. Without --config it runs the embedded demo configuration: virtual NICs, no hardware,
+no hugepages.
 )";
 
 constexpr const char* footer = R"(
@@ -39,6 +40,7 @@ FILES
   drivers-config/siehub-demo.conf    the embedded default: virtual NICs, no hugepages
   drivers-config/siehub-example.conf commented example for real NICs
   docs/config.md                     every configuration key, its type, default and meaning
+  docs/newness.md                    channels 211-214, seen-set snapshots (siehub-seen)
 
 EXAMPLES
   siehub --config /etc/siehub/siehub.conf --check
