@@ -15,6 +15,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -400,6 +401,12 @@ int main(int argc, char** argv)
     auto const now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) {
+        std::fprintf(stderr, "siehub-seen: %s: %s\n", dir.c_str(), ec.message().c_str());
+        return 1;
+    }
     importer im(psl, shards, static_cast<std::uint32_t>(time_arg >= 0 ? time_arg : now));
     for (unsigned s = 0; s < shards; ++s) {
         auto const path = newness::snapshot_path(dir, s, shards);

@@ -390,6 +390,27 @@ if out1 and do_persistence:
     if out4:
         check("start_empty: starts fresh (NOD again)", len(channel(out4, 212)) > 0)
 
+# ------------------------------------------- bootstrap: siehub-seen import, then the hub
+if do_persistence:
+    s7 = os.path.join(work, "snap7")
+    names = os.path.join(work, "names.txt")
+    with open(names, "w") as f:
+        f.write("# seed list\nExample.NET\nmx2.example.net.\n")
+    v = subprocess.run([seen_tool, "import", "--snapshot-dir", s7, "--shards", "2",
+                        os.path.join(td, "nmsg/dnsdedupe-insertion.nmsg"),
+                        os.path.join(td, "nmsg/dnsdedupe-insertion.jsonl"), names],
+                       capture_output=True, text=True)
+    check("siehub-seen import", v.returncode == 0 and "imported" in v.stdout, v.stdout + v.stderr)
+    v = subprocess.run([seen_tool, "import", "--snapshot-dir", s7, "--shards", "2", names],
+                       capture_output=True, text=True)
+    check("siehub-seen import refuses to overwrite without --merge", v.returncode == 1, v.stderr)
+    _, out7, _ = run_hub("bootstrapped", p0, 2, s7)
+    if out7:
+        check("bootstrapped hub: no NOD for imported base domains", len(channel(out7, 212)) == 0)
+        noh = channel(out7, 213)
+        check("bootstrapped hub: NOH only for names the import did not hold",
+              all(m["rrname"] != "www.example.com." for m in noh), json.dumps(noh)[:600])
+
 # ------------------------------------------------------ kill -9 loses at most one interval
 if not do_persistence:
     print(f"{passed} passed, {failed} failed")
