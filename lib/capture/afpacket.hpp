@@ -2,11 +2,11 @@
 #pragma once
 // A Linux AF_PACKET TPACKET_V3 receive ring: the kernel fills blocks of frames in a shared
 // mapping, user space walks a whole block per wake-up and hands it back, so there is one
-// poll() per block rather than one recvfrom() per frame. Shared by siehub-tap and
-// siehub-sra's `--input iface:IF`.
+// poll() per block rather than one recvfrom() per frame. Used by siehub-tap; made to serve
+// siehub-sra's `--input iface:IF` too (which still has a ring reader of its own).
 //
-// VLAN tags: the kernel removes the 802.1Q tag from received frames (hardware offload or
-// skb_vlan_untag on every driver, veth included) and reports it in the ring's metadata
+// VLAN tags: the kernel removes the 802.1Q tag from received frames (NIC VLAN RX offload,
+// else skb_vlan_untag in the stack; veth included) and reports it in the ring's metadata
 // (tp_vlan_tci, valid when TP_STATUS_VLAN_VALID is set). frame::vlan() gives it back; a tag
 // still in the bytes (QinQ inner tag) is left to the frame parser.
 
