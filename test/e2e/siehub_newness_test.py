@@ -301,7 +301,11 @@ out1 = out2 = None
 if do_channels:
     _, out1, st1 = run_hub("w1", pnad, 1, s1)
 elif do_persistence:
-    _, out1, st1 = run_hub("seed", p0, 1, s1)  # a snapshot to damage below
+    # A snapshot to damage below (bootstrapped by the tool: no hub run needed).
+    v = subprocess.run([seen_tool, "import", "--snapshot-dir", s1, "--shards", "1",
+                        os.path.join(td, "nmsg/dnsdedupe-insertion.nmsg")], capture_output=True, text=True)
+    check("seed snapshot imported", v.returncode == 0, v.stderr)
+    out1 = v.returncode == 0
 if out1 and do_channels:
     ins = insertions_of(out1)
     want = model(ins)
@@ -376,8 +380,6 @@ if out1 and do_channels:
 if out1 and do_persistence:
     # A damaged snapshot is refused, unless start_empty says otherwise.
     snap = os.path.join(s1, "newness-0-of-1.snap")
-    v = subprocess.run([seen_tool, "info", snap], capture_output=True, text=True)
-    clean_fqdns = v.stdout.split("fqdns ")[1].split()[0] if "fqdns " in v.stdout else None
     data = bytearray(open(snap, "rb").read())
     data[len(data) // 2] ^= 0x40
     open(snap, "wb").write(bytes(data))
@@ -389,6 +391,9 @@ if out1 and do_persistence:
     _, out4, _ = run_hub("start-empty", p0, 1, s1, "start_empty = true")
     if out4:
         check("start_empty: starts fresh (NOD again)", len(channel(out4, 212)) > 0)
+        # Its shutdown snapshot is a clean run's over P0: the reference for the kill -9 check.
+        v = subprocess.run([seen_tool, "info", snap], capture_output=True, text=True)
+        clean_fqdns = v.stdout.split("fqdns ")[1].split()[0] if "fqdns " in v.stdout else None
 
 # ------------------------------------------- bootstrap: siehub-seen import, then the hub
 if do_persistence:
