@@ -191,6 +191,9 @@ snapshot_result read_header(int fd, const std::string& path, header& h, std::uin
     }
     h.body_bytes = get64(&b[104]);
     h.body_crc = get32(&b[112]);
+    if (h.fp_bits < 8 || h.fp_bits > 64) {
+        return fail(snapshot_status::layout, path, "impossible fingerprint width in the header");
+    }
     if (h.seeds != seed_check()) {
         return fail(snapshot_status::bad_version, path, "written with other hash seeds");
     }
@@ -332,9 +335,9 @@ snapshot_result check_snapshot(const std::string& path, snapshot_info& info, boo
     if (!verify_body) {
         return {snapshot_status::ok, path, size};
     }
-    seen_table f(0, false, h.fp_bits < 8 ? 64 : h.fp_bits);
-    seen_table b(0, true, h.fp_bits < 8 ? 64 : h.fp_bits);
-    seen_table x(0, false, h.fp_bits < 8 ? 64 : h.fp_bits);
+    seen_table f(0, false, h.fp_bits);
+    seen_table b(0, true, h.fp_bits);
+    seen_table x(0, false, h.fp_bits);
     f.resize_raw(h.buckets[0]);
     b.resize_raw(h.buckets[1]);
     x.resize_raw(h.buckets[2]);
