@@ -60,9 +60,10 @@ struct options {
     std::vector<double> kind_weights = std::vector<double>(
         static_cast<std::size_t>(bad_kind::count_), 1.0); // relative, per bad_kind
     unsigned sensors = 4;
-    unsigned container = 1280;         // datagram limit: 1280 or 8192
-    double zlib = 0.0;                 // containers sent zlib-compressed
-    double fragment = 0.0;             // containers built 3x oversize and sent as NMSG fragments
+    unsigned container = 1280; // datagram limit: 1280 or 8192
+    double zlib = 0.0;         // containers sent zlib-compressed
+    double fragment = 0.0;     // containers built 3x oversize and sent as NMSG fragments
+    unsigned mtu = 0;          // IPv4 MTU: larger datagrams leave as IP fragments (0: never)
     std::vector<std::string> suffixes; // empty: the built-in weighted list
     // Addressing of the frames.
     std::uint8_t dst_mac[6] = {0x02, 0x70, 0x63, 0x61, 0x70, 0x00}; // net_pcap0's MAC
@@ -101,7 +102,8 @@ struct truth {
     std::map<std::string, std::uint64_t> newness_counters;
 };
 
-// Called once per datagram: the whole Ethernet frame and the nmsg unit inside it.
+// Called once per frame: the Ethernet frame and the nmsg unit it carries (for an IP-fragmented
+// datagram: the unit with the first fragment, empty with the others).
 using frame_sink = std::function<void(core::byte_view frame, core::byte_view unit)>;
 
 class generator {

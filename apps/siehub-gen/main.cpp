@@ -165,6 +165,11 @@ int main(int argc, char** argv)
                    "fraction of containers built 3x oversize and sent as NMSG fragments")
         ->check(CLI::Range(0.0, 1.0))
         ->capture_default_str();
+    app.add_option("--mtu", o.mtu,
+                   "IPv4 MTU: datagrams over it leave as IP fragments, e.g. 8192-byte containers "
+                   "on a 1500 link (0: never)")
+        ->check(CLI::Range(0u, 9000u))
+        ->capture_default_str();
     app.add_option(
            "--psl", psl_path,
            "draw suffixes uniformly from this Public Suffix List's ICANN rules (e.g. "
@@ -328,7 +333,7 @@ int main(int argc, char** argv)
             pcap_dump(reinterpret_cast<u_char*>(dumper), &ph, frame.data());
             ts_usec += 20;
         }
-        if (nmsg_out.is_open()) {
+        if (nmsg_out.is_open() && !unit.empty()) {
             nmsg_out.write(reinterpret_cast<const char*>(unit.data()),
                            static_cast<std::streamsize>(unit.size()));
         }

@@ -128,6 +128,15 @@ def main():
             compare({"counters": t["newness_counters"]}, s, set(), "newness, 2 workers")
             check(s["reconciliation"]["ok"], "2 workers: counters reconcile")
 
+        # 8192-byte containers on a 1500-byte link: IP fragments, reassembled in the hub's slow
+        # path (small enough that the offline replay does not outrun the slow path's pools).
+        m = gen(tmp, "m", "--seed", "4", "--count", "600", "--container", "8192", "--mtu", "1500",
+                "--malformed", "0.05")
+        check(m[2]["counters"]["rx.ipv4_fragments"] > 100, "--mtu 1500 makes IP fragments")
+        s = hub(tmp, m[0], 1, "ipfrag-1w")
+        if s:
+            compare(m[2], s, {"nmsg.seq_lost"}, "IP fragments, 1 worker")
+
         # The pcap decodes with siehub-nmsg (fragments reassembled, zlib inflated).
         f = gen(tmp, "f", "--seed", "3", "--count", "800", "--zlib", "0.3", "--fragment", "0.2")
         out = run([NMSG, "pcap", f[0], "--json"]).stdout.splitlines()
