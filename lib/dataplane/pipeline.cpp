@@ -54,7 +54,14 @@ bool mbuf_sink::send(core::byte_view datagram, const pipeline::datagram_meta& me
     }
     spec_.src_port = meta.src_port;
     core::out_buffer out({p, total});
-    net::write_channel_frame(out, spec_, ip_id_++, datagram);
+    if (q_.checksum_offload) {
+        net::write_channel_frame(out, spec_, ip_id_++, datagram, net::checksums::offload);
+        m->l2_len = static_cast<std::uint16_t>(total - datagram.size() - 28);
+        m->l3_len = 20;
+        m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM;
+    } else {
+        net::write_channel_frame(out, spec_, ip_id_++, datagram);
+    }
     pending_[n_++] = m;
     if (n_ == pending_.size()) {
         flush();

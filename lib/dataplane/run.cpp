@@ -42,6 +42,7 @@ settings to_settings(const control::config& cfg, const run_options& opts)
         }
         ps.rx_desc = p.rx_desc;
         ps.tx_desc = p.tx_desc;
+        ps.rss = p.rss;
         s.ports.push_back(ps);
     }
     s.workers = static_cast<unsigned>(cfg.worker_lcores.size());

@@ -194,6 +194,8 @@ run_result run_settings(const settings& s)
             pc.tx_queues = ps.txq;
             pc.rx_desc = static_cast<std::uint16_t>(s.ports[i].rx_desc);
             pc.tx_desc = static_cast<std::uint16_t>(s.ports[i].tx_desc);
+            pc.rss = s.ports[i].rss;
+            pc.tx_checksums = true; // channel frames; software where the device has none
             ps.owner = std::make_unique<dpdk::port>(ps.id, frames.get(), pc);
             if (!s.ports[i].tap_name.empty()) {
                 ps.tap = dpdk::port::find("net_tap" + std::to_string(i));
@@ -220,7 +222,7 @@ run_result run_settings(const settings& s)
             }
             auto const q = static_cast<std::uint16_t>(k % ps.txq);
             bool const shared = nw + 1 > ps.txq;
-            return txq{ps.id, q, shared ? &ps.locks[q] : nullptr};
+            return txq{ps.id, q, shared ? &ps.locks[q] : nullptr, ps.owner->tx_checksums()};
         };
         // Channels without a configured source MAC use their TX port's own.
         settings eff = s;

@@ -22,6 +22,7 @@ struct port_settings {
     std::uint8_t prefix = 0;               // the TAP; prefix 0 = no address
     std::uint32_t rx_desc = 1024;
     std::uint32_t tx_desc = 1024;
+    bool rss = true; // RSS over the worker queues where the device has several
 };
 
 struct channel_settings {

@@ -15,6 +15,7 @@ struct txq {
     std::uint16_t port = 0;
     std::uint16_t queue = 0;
     rte_spinlock_t* lock = nullptr; // set when the queue is shared
+    bool checksum_offload = false;  // the port fills IPv4/UDP checksums (dpdk::port)
 
     std::uint16_t burst(rte_mbuf** pkts, std::uint16_t n) const noexcept
     {

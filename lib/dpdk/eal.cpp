@@ -66,7 +66,25 @@ mempool make_pktmbuf_pool(const std::string& name, unsigned count, unsigned cach
 port::port(std::uint16_t port_id, rte_mempool* pool, const config& cfg) : id_(port_id)
 {
     rte_eth_conf conf{};
-    int rc = rte_eth_dev_configure(id_, cfg.rx_queues, cfg.tx_queues, &conf);
+    rte_eth_dev_info info{};
+    int rc = rte_eth_dev_info_get(id_, &info);
+    if (rc < 0) {
+        fail("rte_eth_dev_info_get", rc);
+    }
+    if (cfg.rss && cfg.rx_queues > 1) {
+        // Sensors differ by address and port: hash on both, as far as the device can.
+        rss_hf_ = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+        if (rss_hf_ != 0) {
+            conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+            conf.rx_adv_conf.rss_conf.rss_hf = rss_hf_;
+        }
+    }
+    constexpr std::uint64_t cksum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+    if (cfg.tx_checksums && (info.tx_offload_capa & cksum) == cksum) {
+        conf.txmode.offloads |= cksum;
+        tx_checksums_ = true;
+    }
+    rc = rte_eth_dev_configure(id_, cfg.rx_queues, cfg.tx_queues, &conf);
     if (rc < 0) {
         fail("rte_eth_dev_configure", rc);
     }

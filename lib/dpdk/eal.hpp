@@ -49,15 +49,25 @@ public:
         std::uint16_t rx_desc = 1024;
         std::uint16_t tx_desc = 1024;
         bool promiscuous = true;
+        bool rss = false;          // spread RX over the queues by IP/UDP hash (rx_queues > 1)
+        bool tx_checksums = false; // ask for IPv4 and UDP TX checksum offload where offered
     };
     port(std::uint16_t port_id, rte_mempool* pool, const config& cfg);
     ~port();
-    port(port&& o) noexcept : id_(o.id_), open_(o.open_) { o.open_ = false; }
+    port(port&& o) noexcept
+        : id_(o.id_), open_(o.open_), tx_checksums_(o.tx_checksums_), rss_hf_(o.rss_hf_)
+    {
+        o.open_ = false;
+    }
     port(const port&) = delete;
     port& operator=(const port&) = delete;
     port& operator=(port&&) = delete;
 
     [[nodiscard]] std::uint16_t id() const noexcept { return id_; }
+    // Whether IPv4 + UDP TX checksum offload was asked for and the device has both.
+    [[nodiscard]] bool tx_checksums() const noexcept { return tx_checksums_; }
+    // The RSS hash types in effect (0: none).
+    [[nodiscard]] std::uint64_t rss_hf() const noexcept { return rss_hf_; }
 
     // Finds a port by device name (e.g. the vdev name "net_pcap0"); throws if absent.
     static std::uint16_t find(const std::string& name);
@@ -65,6 +75,8 @@ public:
 private:
     std::uint16_t id_;
     bool open_ = true;
+    bool tx_checksums_ = false;
+    std::uint64_t rss_hf_ = 0;
 };
 
 } // namespace siehub::dpdk

@@ -30,11 +30,16 @@ inline constexpr std::size_t channel_frame_overhead(bool tagged) noexcept
     return 14 + (tagged ? 4 : 0) + 20 + 8;
 }
 
+// Who fills the checksums: this writer, or the NIC (DPDK's convention for IPv4/UDP checksum
+// offload: the IP checksum field 0, the UDP field holding the pseudo-header sum, not inverted).
+enum class checksums : std::uint8_t { software, offload };
+
 // Writes the headers for a payload of `payload_len` bytes, then the payload, and fills both
-// checksums. Returns false (and writes nothing usable) when the buffer is too small or the
-// datagram would exceed IPv4's 64 KiB.
+// checksums (or prepares them for the NIC). Returns false (and writes nothing usable) when the
+// buffer is too small or the datagram would exceed IPv4's 64 KiB.
 inline bool write_channel_frame(core::out_buffer& out, const channel_frame_spec& s,
-                                std::uint16_t ip_id, core::byte_view payload) noexcept
+                                std::uint16_t ip_id, core::byte_view payload,
+                                checksums how = checksums::software) noexcept
 {
     if (payload.size() > 65535 - 28) {
         return false;
@@ -64,7 +69,6 @@ inline bool write_channel_frame(core::out_buffer& out, const channel_frame_spec&
     core::store_be16(ip + 10, 0);
     std::memcpy(ip + 12, s.src_ip.data(), 4);
     std::memcpy(ip + 16, s.dst_ip.data(), 4);
-    core::store_be16(ip + 10, static_cast<std::uint16_t>(~fold(ones_sum(ip, 20))));
 
     core::store_be16(udp, s.src_port);
     core::store_be16(udp + 2, s.dst_port);
@@ -72,6 +76,11 @@ inline bool write_channel_frame(core::out_buffer& out, const channel_frame_spec&
     core::store_be16(udp + 6, 0);
     std::uint32_t acc = ones_sum(ip + 12, 8); // pseudo-header: addresses
     acc += 17u + udp_len;
+    if (how == checksums::offload) {
+        core::store_be16(udp + 6, fold(acc));
+        return true;
+    }
+    core::store_be16(ip + 10, static_cast<std::uint16_t>(~fold(ones_sum(ip, 20))));
     acc = ones_sum(udp, udp_len, acc);
     std::uint16_t sum = static_cast<std::uint16_t>(~fold(acc));
     core::store_be16(udp + 6, sum == 0 ? 0xffff : sum); // 0 means "no checksum" in UDP/IPv4
