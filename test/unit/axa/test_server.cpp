@@ -683,7 +683,16 @@ TEST_CASE("server: a stalled client does not slow a fast one", "[axa][server]")
             }
         }
     });
-    offer_all(*r.srv, 204, p, n);
+    // Paced by the fast reader (at most 200 payloads, ~420 KiB, ahead of it: within its queue
+    // however the test machine schedules it); the stalled client falls behind by megabytes. A
+    // server that waited for the stalled client would never let the fast one catch up.
+    auto const deadline = std::chrono::steady_clock::now() + 20s;
+    for (std::size_t i = 0; i < n && std::chrono::steady_clock::now() < deadline; ++i) {
+        while (i >= got.load() + 200 && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(50us);
+        }
+        offer_all(*r.srv, 204, p, 1);
+    }
     reader.join();
     CHECK(got.load() == n);
     // The stalled client's hits beyond its queue were dropped; it is still connected and its
@@ -802,7 +811,14 @@ TEST_CASE("server: connect/disconnect churn leaves no fds or memory behind", "[a
 
 TEST_CASE("server: accounts reload keeps sessions, drops removed accounts and channels", "[axa][server]")
 {
-    running r(base_config(), accounts("user alice 204,213\nuser bob 204\n"));
+    auto cfg = base_config();
+    std::string const file = temp_dir() + "/acc-reload";
+    {
+        std::ofstream f(file);
+        f << "user alice 204,213\nuser bob 204\n";
+    }
+    cfg.accounts_file = file;
+    running r(cfg, accounts("user alice 204,213\nuser bob 204\n"));
     auto const port = r.port(listen_kind::tcp);
     auto a = tclient::tcp(port);
     a.login("alice");
@@ -812,23 +828,17 @@ TEST_CASE("server: accounts reload keeps sessions, drops removed accounts and ch
     a.channel(213);
     auto b = tclient::tcp(port);
     b.login("bob");
-    // Reload from the server thread's point of view: through the file.
-    std::string const file = temp_dir() + "/acc-reload";
+    {   // A file that does not parse is refused; the old accounts stay.
+        std::ofstream f(file);
+        f << "user alice 204\nuser bob 99999\n";
+    }
+    r.srv->request_reload(); // what SIGHUP does (any thread)
+    std::this_thread::sleep_for(200ms);
     {
         std::ofstream f(file);
         f << "user alice 204\n";
     }
-    r.halt();
-    auto cfg = base_config();
-    (void)cfg;
-    // The server object is still alive: run the reload on this thread, then resume.
-    r.srv->reload(accounts("user alice 204\n"));
-    r.stop.store(false);
-    r.th = std::thread([&] {
-        while (!r.stop.load()) {
-            r.srv->poll(20);
-        }
-    });
+    r.srv->request_reload();
     CHECK(b.closed_by_server());
     auto const p = dedupe_payload("www.example.com");
     offer_all(*r.srv, 213, p, 2);
@@ -838,6 +848,15 @@ TEST_CASE("server: accounts reload keeps sessions, drops removed accounts and ch
     CHECK(m->h.op == static_cast<std::uint8_t>(op::whit));
     CHECK(parse_whit(view(m->body)).nmsg.ch == 204);
     CHECK_FALSE(a.reply(300));
+    // A new login sees the new accounts.
+    auto c = tclient::tcp(port);
+    c.recv();
+    c.send_msg([&](auto& o) { write_user(o, 0, 1, "bob"); });
+    auto e = c.reply();
+    REQUIRE(e);
+    CHECK(e->h.op == static_cast<std::uint8_t>(op::error));
     r.halt();
     CHECK(r.srv->counters().get(server_counter::closed_reload) == 1);
+    CHECK(r.srv->counters().get(server_counter::reload_errors) == 1);
+    CHECK(r.srv->counters().get(server_counter::reloads) == 1);
 }
