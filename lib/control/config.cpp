@@ -755,7 +755,11 @@ private:
                                 }
                                 c.ingest_udp_ports.push_back(port);
                             }
-                        }}});
+                        }},
+                       {"sender_rate",
+                        [&](const entry& e) { integer(e, 0, 1'000'000'000, c.ingest_sender_rate); }},
+                       {"sender_burst",
+                        [&](const entry& e) { integer(e, 0, 1'000'000'000, c.ingest_sender_burst); }}});
     }
 
     channel_source channel(const toml::section& sec)
@@ -1351,7 +1355,8 @@ std::string render_config(const config& c)
     for (std::size_t i = 0; i < c.ingest_udp_ports.size(); ++i) {
         o << (i ? ", " : "") << c.ingest_udp_ports[i];
     }
-    o << "]\n";
+    o << "]\nsender_rate = " << c.ingest_sender_rate << "\nsender_burst = " << c.ingest_sender_burst
+      << "\n";
     for (const auto& ch : c.channels) {
         o << "\n[[channel]]\nnumber = " << ch.number << "\nenabled = " << b(ch.enabled)
           << "\nvlan = " << ch.vlan << "\ndst_mac = " << quote(format_mac(ch.dst_mac))

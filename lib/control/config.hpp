@@ -177,6 +177,8 @@ struct config {
     std::vector<port_config> ports;
     std::vector<ip_prefix> ingest_addresses; // empty: any destination address
     std::vector<std::uint16_t> ingest_udp_ports{default_udp_port};
+    std::uint32_t ingest_sender_rate = 0;  // payloads/s per sender (address, port); 0: no limit
+    std::uint32_t ingest_sender_burst = 0; // bucket depth in payloads; 0: one second's worth
     std::vector<channel_config> channels; // sorted by channel number
 
     dedup_config dedup;

@@ -29,6 +29,7 @@ enum class rt_counter : std::uint8_t {
     nmsg_to_slow_full,
     nmsg_drop_header,
     nmsg_drop_container,
+    nmsg_drop_sender_rate,
     nmsg_crc_mismatch,
     nmsg_seq_lost,
     slow_payloads_in,
@@ -61,6 +62,8 @@ inline constexpr std::array<telemetry::counter_info, telemetry::counter_count<rt
         {"nmsg.to_slow_full", "zlib or fragment datagrams dropped: slow-path ring full"},
         {"nmsg.drop_header", "datagrams with a bad nmsg header (magic, version, length)"},
         {"nmsg.drop_container", "containers whose protobuf body is malformed or empty"},
+        {"nmsg.drop_sender_rate", "plain containers dropped: their sender is over [ingest] "
+                                  "sender_rate (payloads per second)"},
         {"nmsg.crc_mismatch", "payloads dropped because their CRC-32C does not match"},
         {"nmsg.seq_lost", "containers lost upstream according to sender sequence numbers"},
         {"slow.payloads_in", "payloads re-injected by the slow path (inflated/reassembled)"},
@@ -86,7 +89,7 @@ inline constexpr std::array<telemetry::equation_info, 2> rt_equations{{
      telemetry::reconcile_when::always, "every received frame is ingest, exception or a drop"},
     {"rx.ingest_accounted",
      "rx.ingest = nmsg.containers + nmsg.to_slow_path + nmsg.to_slow_full + nmsg.drop_header + "
-     "nmsg.drop_container",
+     "nmsg.drop_container + nmsg.drop_sender_rate",
      telemetry::reconcile_when::always,
      "every ingest datagram is decoded, handed to the slow path, or dropped by reason"},
 }};

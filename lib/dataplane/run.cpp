@@ -57,6 +57,11 @@ settings to_settings(const control::config& cfg, const run_options& opts)
         s.delegations.push_back(std::move(ds));
     }
     s.ingest_udp_ports = cfg.ingest_udp_ports;
+    for (auto const& a : cfg.ingest_addresses) {
+        s.ingest_addresses.push_back({static_cast<std::uint8_t>(a.v6 ? 6 : 4), a.address, a.length});
+    }
+    s.sender_rate = cfg.ingest_sender_rate;
+    s.sender_burst = cfg.ingest_sender_burst;
     for (auto const& c : cfg.channels) {
         if (!c.enabled) {
             continue;

@@ -311,7 +311,8 @@ run_result run_settings(const settings& s)
         rc.max_sets = s.reasm_max_sets;
         rc.max_total_bytes = s.reasm_max_total_bytes;
         rc.timeout_ms = s.reasm_timeout_ms;
-        slow_path slow(to_slow.get(), fs, blocks.get(), rc, s.ingest_udp_ports);
+        slow_path slow(to_slow.get(), fs, blocks.get(), rc,
+                       ingest_match{s.ingest_udp_ports, s.ingest_addresses});
 
         // Counters: every block registered once; the registry reads them without locks.
         telemetry::registry reg;

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/ingest.hpp"
+
 #include "dataplane/newness_settings.hpp"
 
 namespace siehub::dataplane {
@@ -61,6 +63,9 @@ struct settings {
     unsigned main_cpu = 0;              // CPU of the main (control + slow path) lcore
     std::vector<unsigned> worker_cpus;  // CPU of each worker lcore
     std::vector<std::uint16_t> ingest_udp_ports{8430};
+    std::vector<ingest_prefix> ingest_addresses; // empty: any destination
+    std::uint32_t sender_rate = 0;               // payloads/s per sender; 0: no limit
+    std::uint32_t sender_burst = 0;
     std::vector<channel_settings> channels;
     std::vector<filter_settings> filters; // first match decides; no match passes
     std::vector<delegation_settings> delegations;

@@ -28,11 +28,11 @@ void slow_path::frag_table_deleter::operator()(rte_ip_frag_tbl* t) const noexcep
 }
 
 slow_path::slow_path(rte_ring* in, std::vector<rte_ring*> to_workers, rte_mempool* blocks,
-                     const nmsg::reasm_config& reasm, std::vector<std::uint16_t> ingest_ports)
+                     const nmsg::reasm_config& reasm, ingest_match ingest)
     : in_(in), out_(std::move(to_workers)), blocks_(blocks), reasm_(reasm),
       inflated_(nmsg::zlib_max_inflated),
       linear_(65536 + 64), // a whole reassembled IPv4 datagram and its L2 header
-      ingest_ports_(std::move(ingest_ports)),
+      ingest_(std::move(ingest)),
       death_row_(std::make_unique<rte_ip_frag_death_row>())
 {
     death_row_->cnt = 0;
@@ -97,8 +97,7 @@ void slow_path::handle(rte_mbuf* m, std::uint64_t now_ms)
         }
         u = {};
         e = read(m, u);
-        if (e == net::errc::ok &&
-            std::find(ingest_ports_.begin(), ingest_ports_.end(), u.dst_port) == ingest_ports_.end()) {
+        if (e == net::errc::ok && !ingest_.matches(u)) {
             c_.add(slow_counter::ip_not_ingest);
             rte_pktmbuf_free(m);
             return;

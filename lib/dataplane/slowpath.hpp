@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "dataplane/ingest.hpp"
 #include "dataplane/settings.hpp"
 #include "proto/nmsg/reassembly.hpp"
 #include "proto/nmsg/zlib.hpp"
@@ -47,7 +48,7 @@ inline constexpr std::array<telemetry::counter_info, telemetry::counter_count<sl
         {"slow.ip_reassembled", "IPv4 datagrams reassembled from fragments (then handled as "
                                 "any datagram; incomplete ones time out after [slowpath] "
                                 "timeout or give way when the table is full)"},
-        {"slow.ip_not_ingest", "reassembled datagrams that are not UDP to an ingest port "
+        {"slow.ip_not_ingest", "reassembled datagrams that are not UDP to an ingest port/address "
                                "(dropped: the exception path gets no reassembled traffic)"},
         {"slow.frames", "zlib or fragment nmsg datagrams, and reassembled IPv4 datagrams"},
         {"slow.containers", "containers inflated or reassembled and decoded"},
@@ -69,7 +70,7 @@ public:
     static constexpr std::uint32_t ip_frag_flows = 128;
 
     slow_path(rte_ring* in, std::vector<rte_ring*> to_workers, rte_mempool* blocks,
-              const nmsg::reasm_config& reasm, std::vector<std::uint16_t> ingest_ports);
+              const nmsg::reasm_config& reasm, ingest_match ingest);
     ~slow_path();
     slow_path(const slow_path&) = delete;
     slow_path& operator=(const slow_path&) = delete;
@@ -100,7 +101,7 @@ private:
     nmsg::inflater inflater_;
     std::vector<std::uint8_t> inflated_;
     std::vector<std::uint8_t> linear_;
-    std::vector<std::uint16_t> ingest_ports_;
+    ingest_match ingest_;
     std::unique_ptr<rte_ip_frag_tbl, frag_table_deleter> frags_;
     std::unique_ptr<rte_ip_frag_death_row> death_row_;
     telemetry::counter_block<slow_counter> c_;

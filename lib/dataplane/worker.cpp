@@ -18,7 +18,8 @@ namespace siehub::dataplane {
 worker::worker(unsigned id, const settings& s, shared_state& sh, worker_links links,
                std::vector<rx_source> rx, std::uint16_t tap_tx_queue)
     : id_(id), s_(s), sh_(sh), links_(std::move(links)), rx_(std::move(rx)),
-      tap_tx_queue_(tap_tx_queue), st_(s.stage_cycles), linear_(65536),
+      tap_tx_queue_(tap_tx_queue), ingest_{s.ingest_udp_ports, s.ingest_addresses},
+      limiter_(s.sender_rate, s.sender_burst, rte_get_tsc_hz()), st_(s.stage_cycles), linear_(65536),
       pipe_(std::make_unique<payload_pipeline>(id, s, links_, c_, st_))
 {
 }
@@ -46,6 +47,11 @@ void worker::handle_container(core::byte_view body, const sender_info& from)
     nmsg::nmsg_view v(body);
     if (!v.valid()) {
         c_.add(rt_counter::nmsg_drop_container);
+        return;
+    }
+    if (limiter_.enabled() &&
+        !limiter_.admit(from.addr, from.port, static_cast<std::uint32_t>(v.payload_count()), rte_rdtsc())) {
+        c_.add(rt_counter::nmsg_drop_sender_rate);
         return;
     }
     c_.add(rt_counter::nmsg_containers);
@@ -98,8 +104,7 @@ void worker::handle_frame(rte_mbuf* m, const rx_source& src)
         rte_pktmbuf_free(m);
         return;
     }
-    if (std::find(s_.ingest_udp_ports.begin(), s_.ingest_udp_ports.end(), u.dst_port) ==
-        s_.ingest_udp_ports.end()) {
+    if (!ingest_.matches(u)) {
         to_exception(m, src); // other UDP (DNS to the host, NTP, …) belongs to the kernel
         return;
     }

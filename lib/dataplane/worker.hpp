@@ -11,6 +11,7 @@
 
 #include "dataplane/counters.hpp"
 #include "dataplane/handoff.hpp"
+#include "dataplane/ingest.hpp"
 #include "dataplane/seq_window.hpp"
 #include "dataplane/settings.hpp"
 #include "dataplane/shared.hpp"
@@ -71,6 +72,8 @@ private:
     worker_links links_;
     std::vector<rx_source> rx_;
     std::uint16_t tap_tx_queue_;
+    ingest_match ingest_;
+    sender_limiter limiter_;
     rt_counters c_;
     stage_timer st_;
     seq_window_tracker<> seq_;

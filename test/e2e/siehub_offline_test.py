@@ -248,6 +248,32 @@ if out is not None:
           all(m["qname"].lower() != "www.example.com." for m in relay))
     check("filter: counters reconcile", st["reconciliation"]["ok"])
 
+# [ingest] addresses: sensor traffic to another address is not ingest (here, with no TAP on
+# the offline port, it is dropped as rx.drop_no_tap); to the listed address it is.
+for addr, ingest in (("10.9.9.9", False), ("127.0.0.0/8", True)):
+    conf = os.path.join(work, "addr.conf")
+    with open(demo_conf) as f, open(conf, "w") as g:
+        g.write(f.read().replace("[ingest]\n", f'[ingest]\naddresses = ["{addr}"]\n', 1))
+    out, st = run_hub(os.path.join(td, "pcap", "nmsg-udp-8430.pcap"), 1, "addr", ("--config", conf))
+    if out is not None:
+        t = st["totals"]
+        check(f"ingest addresses {addr}: ingest {ingest}",
+              (t.get("rx.ingest", 0) == 3 and t.get("ingest.payloads_in") == 55) if ingest
+              else (t.get("rx.ingest", 0) == 0 and t.get("rx.drop_no_tap") == 3), json.dumps(t)[:300])
+        check(f"ingest addresses {addr}: counters reconcile", st["reconciliation"]["ok"])
+
+# [ingest] sender_rate: the capture's one sender sends three containers within microseconds; a 10-payload bucket admits the first (a container larger than the bucket
+# needs a full one) and drops the other two, counted, before any payload is decoded.
+conf = os.path.join(work, "rate.conf")
+with open(demo_conf) as f, open(conf, "w") as g:
+    g.write(f.read().replace("[ingest]\n", "[ingest]\nsender_rate = 10\nsender_burst = 10\n", 1))
+out, st = run_hub(os.path.join(td, "pcap", "nmsg-udp-8430.pcap"), 1, "rate", ("--config", conf))
+if out is not None:
+    t = st["totals"]
+    check("sender_rate: two containers dropped", t.get("nmsg.drop_sender_rate") == 2, json.dumps(t)[:300])
+    check("sender_rate: one container decoded", t.get("nmsg.containers") == 1)
+    check("sender_rate: counters reconcile", st["reconciliation"]["ok"])
+
 # With the operator's delegation for example.com (docs/bailiwick.md), the referral's NS RRset is
 # in bailiwick example.com. as the golden ch204 vector has it: every golden INSERTION appears.
 conf = os.path.join(work, "delegation.conf")
