@@ -564,7 +564,21 @@ void table::lookup_or_insert_burst(std::span<const byte_view> keys,
         }
         auto const h = hashes[i];
         auto const t = times[i];
-        auto const e = find(key, h);
+        auto e = find(key, h);
+        if (e != nil) {
+            // An entry that the timer has not yet expired but that this observation's clock
+            // says has left the cache (sie.md §3: idle since time_last, or too old) leaves now,
+            // so the observation starts a new entry with its own INSERTION. Otherwise a jump in
+            // payload time would fold new observations into a stale aggregate.
+            auto const& old = entries_[e];
+            if (t > old.last && t - old.last >= cfg_.idle_timeout) {
+                remove(e, expire_reason::idle, sink);
+                e = nil;
+            } else if (t > old.first && t - old.first >= cfg_.max_age) {
+                remove(e, expire_reason::age, sink);
+                e = nil;
+            }
+        }
         if (e != nil) {
             auto& x = entries_[e];
             ++x.count;

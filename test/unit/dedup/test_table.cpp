@@ -77,6 +77,17 @@ public:
         }
         auto it = map_.find(k);
         if (it != map_.end()) {
+            // sie.md §3: an entry this observation's clock says has left the cache leaves now.
+            auto const& old = it->second;
+            if (t > old.last && t - old.last >= cfg_.idle_timeout) {
+                remove(k, expire_reason::idle, out);
+                it = map_.end();
+            } else if (t > old.first && t - old.first >= cfg_.max_age) {
+                remove(k, expire_reason::age, out);
+                it = map_.end();
+            }
+        }
+        if (it != map_.end()) {
             auto& x = it->second;
             ++x.count;
             x.first = std::min(x.first, t);
@@ -477,6 +488,31 @@ TEST_CASE("max-age expiry fires at max_age after time_first even when busy", "[d
     CHECK(s.tab.counters().get(dedup::counter::expire_age) == 1);
     // Seen again: a new entry, a new INSERTION.
     CHECK(s.see(a, 1061) == outcome::inserted);
+}
+
+TEST_CASE("an observation after the idle time or max age starts a new entry at once",
+          "[dedup][table]")
+{
+    // The expiry timer has not run (a jump in payload time), yet the observation's own clock
+    // says the cached entry has left: EXPIRATION for the old aggregate, INSERTION for the new.
+    small s{cfg_of(16, 100, 1000)};
+    auto const a = small::key(1);
+    CHECK(s.see(a, 1000) == outcome::inserted);
+    CHECK(s.see(a, 1099) == outcome::duplicate);
+    CHECK(s.see(a, 1199) == outcome::inserted); // 100 s idle since 1099
+    REQUIRE(s.sink.out.size() == 1);
+    CHECK(s.sink.out[0] == record{expire_reason::idle, a, 2, 1000, 1099, 300});
+    // Busy but old: max age since time_first (1199) reached at 2199.
+    for (seconds t = 1250; t < 2199; t += 50) {
+        CHECK(s.see(a, t) == outcome::duplicate);
+    }
+    CHECK(s.see(a, 2199) == outcome::inserted);
+    REQUIRE(s.sink.out.size() == 2);
+    CHECK(s.sink.out[1].reason == expire_reason::age);
+    CHECK(s.sink.out[1].first == 1199);
+    // A late observation (behind time_last) never expires anything.
+    CHECK(s.see(a, 100) == outcome::duplicate);
+    CHECK(s.sink.out.size() == 2);
 }
 
 TEST_CASE("expire honours its budget", "[dedup][table]")
