@@ -806,7 +806,13 @@ TEST_CASE("server: connect/disconnect churn leaves no fds or memory behind", "[a
     CHECK(r.srv->client_count() == 0);
     CHECK(fds1 == fds0);
     INFO("RSS " << rss0 << " KiB -> " << rss1 << " KiB");
+#if defined(__SANITIZE_ADDRESS__)
+    // ASan's quarantine keeps freed memory resident by design; its leak check at exit is the
+    // memory oracle in that build.
+    (void)rss1;
+#else
     CHECK(rss1 <= rss0 + 2048);
+#endif
 }
 
 TEST_CASE("server: accounts reload keeps sessions, drops removed accounts and channels", "[axa][server]")
