@@ -48,7 +48,8 @@ enum class rt_counter : std::uint8_t {
 inline constexpr std::array<telemetry::counter_info, telemetry::counter_count<rt_counter>>
     rt_counter_table{{
         {"rx.frames", "frames received on ingest ports"},
-        {"rx.paused", "poll rounds without RX because an owner's handoff ring was nearly full"},
+        {"rx.paused", "poll rounds without RX because an owner's handoff ring or the slow-path "
+                      "ring was nearly full (back-pressure)"},
         {"rx.ingest", "frames that are UDP to an ingest port (nmsg datagrams)"},
         {"rx.exception", "frames handed to the kernel through the TAP exception path"},
         {"rx.ipv4_fragments", "IPv4 fragments handed to the slow path for reassembly"},

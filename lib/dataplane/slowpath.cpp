@@ -207,6 +207,11 @@ void slow_path::handle(rte_mbuf* m, std::uint64_t now_ms)
 
 bool slow_path::poll(std::uint64_t now_ms)
 {
+    // Back-pressure: while the workers still hold most re-injection blocks, leave the frames in
+    // the ring (the workers then pause RX) rather than drop payloads for want of a block.
+    if (rte_mempool_avail_count(blocks_) < block_reserve) {
+        return !rte_ring_empty(in_);
+    }
     void* objs[32];
     unsigned const n = rte_ring_dequeue_burst(in_, objs, 32, nullptr);
     for (unsigned i = 0; i < n; ++i) {

@@ -68,6 +68,9 @@ public:
     // IPv4 reassembly holds at most ip_frag_flows datagrams of at most 8 fragments
     // (RTE_LIBRTE_IP_FRAG_MAX_FRAG) each: 8192-byte containers over a 1500-byte MTU need 6.
     static constexpr std::uint32_t ip_frag_flows = 128;
+    // Free re-injection blocks below which no new frame is taken (a 1280-byte container holds
+    // a dozen dnsqr payloads, an 8192-byte one about a hundred).
+    static constexpr unsigned block_reserve = 256;
 
     slow_path(rte_ring* in, std::vector<rte_ring*> to_workers, rte_mempool* blocks,
               const nmsg::reasm_config& reasm, ingest_match ingest);

@@ -131,13 +131,18 @@ void worker::handle_frame(rte_mbuf* m, const rx_source& src)
 
 bool worker::poll_rx()
 {
-    // Back-pressure: when an owner's ring is nearly full, take no new frames this round, so
-    // overload shows up as RX drops at the port (counted there), never as lost dedup state.
+    // Back-pressure: when an owner's ring or the slow path's door is nearly full, take no new
+    // frames this round, so overload shows up as RX drops at the port (counted there), never
+    // as lost dedup state or payloads dropped between stages.
     for (auto* r : links_.handoff_out) {
         if (r != nullptr && rte_ring_free_count(r) < handoff_headroom) {
             c_.add(rt_counter::rx_paused);
             return false;
         }
+    }
+    if (rte_ring_free_count(links_.to_slow) < slow_headroom) {
+        c_.add(rt_counter::rx_paused);
+        return false;
     }
     bool any = false;
     rte_mbuf* pkts[burst];

@@ -43,6 +43,8 @@ public:
     // payloads yields a few hundred RRset records at most.
     static constexpr unsigned handoff_headroom = 1024;
     static constexpr unsigned handoff_rounds = 16;
+    // Free slots the slow-path ring must keep: one RX burst from every worker.
+    static constexpr unsigned slow_headroom = 4 * burst;
 
     worker(unsigned id, const settings& s, shared_state& sh, worker_links links,
            std::vector<rx_source> rx, std::uint16_t tap_tx_queue);
