@@ -145,6 +145,13 @@ public:
     fd_guard(const fd_guard&) = delete;
     fd_guard& operator=(const fd_guard&) = delete;
     [[nodiscard]] int get() const noexcept { return fd_; }
+    void reset(int fd) noexcept
+    {
+        if (fd_ >= 0) {
+            ::close(fd_);
+        }
+        fd_ = fd;
+    }
     int release() noexcept
     {
         int const f = fd_;
@@ -314,36 +321,29 @@ snapshot_result save_snapshot(const engine& e, const std::string& path, std::uin
     return {snapshot_status::ok, path, header_bytes + h.body_bytes};
 }
 
-snapshot_result check_snapshot(const std::string& path, snapshot_info& info, bool verify_body)
+namespace {
+
+// Opens a snapshot and reads its header; `fd` is left open at the body.
+snapshot_result open_snapshot(const std::string& path, fd_guard& fd, header& h, std::uint64_t& size)
 {
-    fd_guard fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) {
         if (errno == ENOENT) {
             return fail(snapshot_status::missing, path, "no snapshot");
         }
         return io_fail(path, "open");
     }
-    header h;
-    std::uint64_t size = 0;
-    auto r = read_header(fd.get(), path, h, size);
-    if (!r.ok()) {
-        return r;
-    }
-    info = {version,         h.shard,         h.shards,        h.fp_bits,       h.created,
-            h.saved,         h.buckets[0],    h.counts[0],     h.buckets[1],    h.counts[1],
-            h.buckets[2],    h.counts[2],     size};
-    if (!verify_body) {
-        return {snapshot_status::ok, path, size};
-    }
-    seen_table f(0, false, h.fp_bits);
-    seen_table b(0, true, h.fp_bits);
-    seen_table x(0, false, h.fp_bits);
+    return read_header(fd.get(), path, h, size);
+}
+
+// Reads the three tables the header describes and checks them against it (CRC, counts).
+snapshot_result read_body(int fd, const std::string& path, const header& h, std::uint64_t size,
+                          seen_table& f, seen_table& b, seen_table& x)
+{
     f.resize_raw(h.buckets[0]);
     b.resize_raw(h.buckets[1]);
     x.resize_raw(h.buckets[2]);
-    auto rd = [&](auto span) {
-        return read_all(fd.get(), span.data(), span.size_bytes());
-    };
+    auto rd = [&](auto span) { return read_all(fd, span.data(), span.size_bytes()); };
     if (!rd(f.raw_slots_mut()) || !rd(b.raw_slots_mut()) || !rd(b.raw_days_mut()) ||
         !rd(x.raw_slots_mut())) {
         return errno == 0 ? fail(snapshot_status::truncated, path, "body ends early")
@@ -358,18 +358,35 @@ snapshot_result check_snapshot(const std::string& path, snapshot_info& info, boo
     return {snapshot_status::ok, path, size};
 }
 
-snapshot_result load_snapshot(engine& e, const std::string& path)
+} // namespace
+
+snapshot_result check_snapshot(const std::string& path, snapshot_info& info, bool verify_body)
 {
-    fd_guard fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) {
-        if (errno == ENOENT) {
-            return fail(snapshot_status::missing, path, "no snapshot");
-        }
-        return io_fail(path, "open");
-    }
+    fd_guard fd(-1);
     header h;
     std::uint64_t size = 0;
-    auto r = read_header(fd.get(), path, h, size);
+    auto r = open_snapshot(path, fd, h, size);
+    if (!r.ok()) {
+        return r;
+    }
+    info = {version,         h.shard,         h.shards,        h.fp_bits,       h.created,
+            h.saved,         h.buckets[0],    h.counts[0],     h.buckets[1],    h.counts[1],
+            h.buckets[2],    h.counts[2],     size};
+    if (!verify_body) {
+        return {snapshot_status::ok, path, size};
+    }
+    seen_table f(0, false, h.fp_bits);
+    seen_table b(0, true, h.fp_bits);
+    seen_table x(0, false, h.fp_bits);
+    return read_body(fd.get(), path, h, size, f, b, x);
+}
+
+snapshot_result load_snapshot(engine& e, const std::string& path)
+{
+    fd_guard fd(-1);
+    header h;
+    std::uint64_t size = 0;
+    auto r = open_snapshot(path, fd, h, size);
     if (!r.ok()) {
         return r;
     }
@@ -386,35 +403,17 @@ snapshot_result load_snapshot(engine& e, const std::string& path)
     auto& f = e.fqdns_mut();
     auto& b = e.bases_mut();
     auto& x = e.facts_mut();
-    auto clear = [&] {
+    r = read_body(fd.get(), path, h, size, f, b, x);
+    if (!r.ok()) {
+        // Never half a history: a damaged snapshot leaves the engine empty.
         f.resize_raw(2);
         b.resize_raw(2);
         x.resize_raw(2);
         e.set_created(0);
-    };
-    f.resize_raw(h.buckets[0]);
-    b.resize_raw(h.buckets[1]);
-    x.resize_raw(h.buckets[2]);
-    auto rd = [&](auto span) {
-        return read_all(fd.get(), span.data(), span.size_bytes());
-    };
-    if (!rd(f.raw_slots_mut()) || !rd(b.raw_slots_mut()) || !rd(b.raw_days_mut()) ||
-        !rd(x.raw_slots_mut())) {
-        auto res = errno == 0 ? fail(snapshot_status::truncated, path, "body ends early")
-                              : io_fail(path, "read");
-        clear();
-        return res;
-    }
-    if (body_crc(f.raw_slots(), b.raw_slots(), b.raw_days(), x.raw_slots()) != h.body_crc) {
-        clear();
-        return fail(snapshot_status::body_crc, path, "body checksum mismatch (damaged file)");
-    }
-    if (f.recount() != h.counts[0] || b.recount() != h.counts[1] || x.recount() != h.counts[2]) {
-        clear();
-        return fail(snapshot_status::layout, path, "entry counts do not match the header");
+        return r;
     }
     e.set_created(h.created);
-    return {snapshot_status::ok, path, size};
+    return r;
 }
 
 } // namespace siehub::newness
