@@ -237,11 +237,17 @@ privacy_counter scrub_dnsqr(core::byte_view dnsqr, const privacy_options& opt,
                             std::optional<nmsg::udp_checksum> verdict, privacy_scratch& s,
                             core::out_buffer& out, privacy_counters& c) noexcept
 {
+    return scrub_dnsqr(nmsg::dnsqr_view(dnsqr), opt, verdict, s, out, c);
+}
+
+privacy_counter scrub_dnsqr(const nmsg::dnsqr_view& v, const privacy_options& opt,
+                            std::optional<nmsg::udp_checksum> verdict, privacy_scratch& s,
+                            core::out_buffer& out, privacy_counters& c) noexcept
+{
     auto refuse = [&](pc why) {
         c.add(why);
         return why;
     };
-    nmsg::dnsqr_view const v(dnsqr);
     if (!v.ok()) {
         return refuse(pc::bad_dnsqr);
     }

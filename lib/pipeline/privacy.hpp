@@ -32,6 +32,7 @@
 #include "core/out_buffer.hpp"
 #include "pipeline/dnsqr_reasm.hpp"
 #include "proto/dns/message.hpp"
+#include "proto/nmsg/messages.hpp"
 #include "proto/nmsg/types.hpp"
 #include "telemetry/counters.hpp"
 
@@ -108,6 +109,10 @@ struct privacy_scratch {
 // udp_checksum verdict, written when the field is absent. Returns privacy_counter::scrubbed or
 // the reason of a refusal (out then keeps its previous size). Counts into `c`.
 privacy_counter scrub_dnsqr(core::byte_view dnsqr, const privacy_options& opt,
+                            std::optional<nmsg::udp_checksum> verdict, privacy_scratch& scratch,
+                            core::out_buffer& out, privacy_counters& c) noexcept;
+// The same on a DnsQR already parsed (verify's view), so the payload is not parsed twice.
+privacy_counter scrub_dnsqr(const nmsg::dnsqr_view& dnsqr, const privacy_options& opt,
                             std::optional<nmsg::udp_checksum> verdict, privacy_scratch& scratch,
                             core::out_buffer& out, privacy_counters& c) noexcept;
 

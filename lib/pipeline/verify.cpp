@@ -69,6 +69,7 @@ verify_counter fail(verify_result& r, verify_counter why) noexcept
     r.rrsets_valid = false;
     r.message = nullptr;
     r.rrsets = nullptr;
+    r.dnsqr = nullptr;
     return why;
 }
 
@@ -82,7 +83,8 @@ verify_counter verify(const dnsqr_input& in, const verify_options& opt, verify_s
     if (in.vid != nmsg::vendor_base || in.msgtype != nmsg::base_dnsqr) {
         return fail(r, vc::not_dnsqr);
     }
-    nmsg::dnsqr_view const v(in.message);
+    s.dnsqr.parse(in.message);
+    nmsg::dnsqr_view const& v = s.dnsqr;
     if (!v.ok()) {
         return fail(r, vc::bad_dnsqr);
     }
@@ -270,6 +272,7 @@ verify_counter verify(const dnsqr_input& in, const verify_options& opt, verify_s
         r.rrsets = &s.rrsets;
     }
     r.message = &s.message;
+    r.dnsqr = &s.dnsqr;
 
     // Rule 6: the participant's own zones.
     if (opt.exclude != nullptr && opt.exclude(opt.exclude_ctx, r.qname)) {

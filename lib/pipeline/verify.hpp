@@ -193,6 +193,7 @@ struct verify_scratch {
     dns::message message;
     dns::rrset_table rrsets;
     dns::name_buffer qname;
+    nmsg::dnsqr_view dnsqr; // the payload's DnsQR, parsed once (the privacy scrub reuses it)
 };
 
 struct verify_result {
@@ -216,6 +217,7 @@ struct verify_result {
     core::byte_view response_wire;            // the DNS response message
     const dns::message* message = nullptr;    // parsed response (accepted only)
     const dns::rrset_table* rrsets = nullptr; // when rrsets_valid
+    const nmsg::dnsqr_view* dnsqr = nullptr;   // the parsed DnsQR (accepted only)
     // Detail of a drop, for logs and tests: which sub-parser said no.
     dns::errc dns_error = dns::errc::ok;
     net::errc ip_error = net::errc::ok;

@@ -72,6 +72,8 @@ class dnsqr_view : public basic_view<dnsqr_schema> {
 public:
     dnsqr_view() noexcept = default;
     explicit dnsqr_view(byte_view b) noexcept { parse_bytes(b); }
+    // Parses `b` into this view (reusing its storage).
+    void parse(byte_view b) noexcept { parse_bytes(b); }
 
     std::int32_t type() const noexcept { return get<1, std::int32_t>(); }
     byte_view query_ip() const noexcept { return get<2, byte_view>(); }
