@@ -110,6 +110,29 @@ int main(int argc, char** argv)
             ->type_name("OUT.pcap");
     in_opt->needs(out_opt);
     out_opt->needs(in_opt);
+    std::vector<std::string> sra_listen;
+    std::string sra_accounts, sra_cert, sra_key;
+    double start_delay_s = 0, linger_s = 0;
+    app.add_option("--sra-listen", sra_listen,
+                       "serve AXA (sratool/sratunnel) from the hub: tcp:HOST,PORT | unix:PATH | "
+                       "apikey:HOST,PORT (TLS), optionally ;allow=CIDR,...; repeatable (docs/sra.md)")
+            ->type_name("SPEC");
+    app.add_option("--sra-accounts", sra_accounts,
+                                    "AXA accounts file (`user NAME CHANNELS`, `apikey KEY CHANNELS`); "
+                                    "SIGHUP re-reads it")
+                         ->type_name("FILE");
+    app.add_option("--sra-cert", sra_cert, "PEM certificate for apikey: listeners")->type_name("FILE");
+    app.add_option("--sra-key", sra_key, "PEM private key of --sra-cert")->type_name("FILE");
+    app.add_option("--start-delay", start_delay_s,
+                   "with --offline: AXA listeners up, wait S seconds, then read the input")
+        ->type_name("S")
+        ->check(CLI::NonNegativeNumber)
+        ->needs(in_opt);
+    app.add_option("--linger", linger_s,
+                   "with --offline: once the input is done and flushed, serve AXA S more seconds")
+        ->type_name("S")
+        ->check(CLI::NonNegativeNumber)
+        ->needs(in_opt);
 
     try {
         app.parse(cli_argc, argv);
@@ -140,6 +163,25 @@ int main(int argc, char** argv)
         }
     }
     control::apply_workers(cfg, workers);
+    // --sra-* replace the [sra] keys of the config; checked the same way.
+    if (!sra_listen.empty()) {
+        cfg.sra.listen = sra_listen;
+    }
+    if (!sra_accounts.empty()) {
+        cfg.sra.accounts = sra_accounts;
+    }
+    if (!sra_cert.empty()) {
+        cfg.sra.cert = sra_cert;
+    }
+    if (!sra_key.empty()) {
+        cfg.sra.key = sra_key;
+    }
+    if (auto const problems = control::check_sra(cfg.sra); !problems.empty()) {
+        for (auto const& m : problems) {
+            std::cerr << "siehub: --sra-*/[sra]: " << m << "\n";
+        }
+        return exit_usage;
+    }
 
     if (check) {
         std::cout << "config ok: " << config_name << "\n" << control::summary(cfg);
@@ -155,6 +197,8 @@ int main(int argc, char** argv)
     opts.offline_out = offline_out;
     opts.eal_extra = eal_extra;
     opts.config_name = config_name;
+    opts.start_delay_s = start_delay_s;
+    opts.linger_s = linger_s;
     int const rc = dataplane::run(cfg, opts);
     return rc == 0 ? exit_ok : rc;
 }

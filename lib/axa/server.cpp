@@ -1025,6 +1025,12 @@ void server::drain_feed()
                 4096);
 }
 
+bool server::channel_wanted(std::uint16_t ch)
+{
+    rebuild_if_dirty();
+    return ch <= ch_max && gen_->channel_wanted(ch);
+}
+
 void server::publish(std::uint16_t ch, core::byte_view payload, payload_kind kind)
 {
     counters_.add(server_counter::publish_payloads);

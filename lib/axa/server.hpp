@@ -117,6 +117,10 @@ public:
     // to the clients with that channel on as MISSED `missed`.
     void note_input_loss(std::uint16_t ch, std::uint64_t n) noexcept;
 
+    // Server thread: whether some logged-in client has channel `ch` switched on now (a
+    // producer may skip the channel's payloads otherwise; the hub publishes it to workers).
+    [[nodiscard]] bool channel_wanted(std::uint16_t ch);
+
     [[nodiscard]] std::vector<bound_listener> listeners() const;
     [[nodiscard]] std::size_t client_count() const noexcept { return live_clients_; }
     [[nodiscard]] const server_counters& counters() const noexcept { return counters_; }

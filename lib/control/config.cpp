@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "axa/server.hpp"
 #include "control/toml.hpp"
 
 namespace siehub::control {
@@ -267,6 +268,8 @@ public:
                 exception(sec, c.exception);
             } else if (sec.name == "newness") {
                 newness(sec, c.newness);
+            } else if (sec.name == "sra") {
+                sra(sec, c.sra);
             }
         }
         if (!source_id_set) {
@@ -290,7 +293,7 @@ private:
     bool check_shape(const toml::section& sec)
     {
         static const std::vector<std::string_view> tables = {
-            "hub", "eal", "workers", "ingest", "dedup", "privacy", "slowpath", "exception", "newness"};
+            "hub", "eal", "workers", "ingest", "dedup", "privacy", "slowpath", "exception", "newness", "sra"};
         static const std::vector<std::string_view> arrays = {"port", "channel", "filter",
                                                              "delegation"};
         bool const is_table = std::find(tables.begin(), tables.end(), sec.name) != tables.end();
@@ -1134,6 +1137,36 @@ private:
             });
     }
 
+    void sra(const toml::section& sec, sra_config& a)
+    {
+        dispatch(sec, {
+                          {"listen",
+                           [&](const entry& e) {
+                               if (!array_of(e, kind::string)) {
+                                   return;
+                               }
+                               a.listen.clear();
+                               for (const auto& v : e.val.array) {
+                                   std::string err;
+                                   if (has_control(v.str) || !axa::parse_listen(v.str, err)) {
+                                       error(v.pos, "[sra] listen: " +
+                                                        (err.empty() ? "bad listener" : err));
+                                       continue;
+                                   }
+                                   a.listen.push_back(v.str);
+                               }
+                           }},
+                          {"accounts", [&](const entry& e) { string(e, a.accounts); }},
+                          {"cert", [&](const entry& e) { string(e, a.cert); }},
+                          {"key", [&](const entry& e) { string(e, a.key); }},
+                      });
+        for (auto const& m : check_sra(a)) {
+            if (m.rfind("listen", 0) != 0) { // listener syntax is reported per value above
+                error(sec.pos, "[sra] " + m);
+            }
+        }
+    }
+
     // ---- whole-file checks --------------------------------------------------------------------
 
     void cross_checks(const toml::document& doc, config& c, std::vector<channel_source>& chans)
@@ -1408,7 +1441,45 @@ std::string render_config(const config& c)
       << "\npsl = " << quote(c.newness.psl) << "\nprivate_domains = " << b(c.newness.private_domains)
       << "\ncapacity = " << c.newness.capacity << "\nstart_empty = " << b(c.newness.start_empty)
       << "\nring_size = " << c.newness.ring_size << "\n";
+    if (!c.sra.listen.empty()) {
+        o << "\n[sra]\nlisten = [";
+        for (std::size_t i = 0; i < c.sra.listen.size(); ++i) {
+            o << (i ? ", " : "") << quote(c.sra.listen[i]);
+        }
+        o << "]\n";
+        if (!c.sra.accounts.empty()) {
+            o << "accounts = " << quote(c.sra.accounts) << "\n";
+        }
+        if (!c.sra.cert.empty()) {
+            o << "cert = " << quote(c.sra.cert) << "\n";
+        }
+        if (!c.sra.key.empty()) {
+            o << "key = " << quote(c.sra.key) << "\n";
+        }
+    }
     return o.str();
+}
+
+std::vector<std::string> check_sra(const sra_config& s)
+{
+    std::vector<std::string> out;
+    bool apikey = false;
+    for (auto const& l : s.listen) {
+        std::string err;
+        auto const spec = axa::parse_listen(l, err);
+        if (!spec) {
+            out.push_back(err); // names the listener
+        } else if (spec->kind == axa::listen_kind::apikey) {
+            apikey = true;
+        }
+    }
+    if (!s.listen.empty() && s.accounts.empty()) {
+        out.emplace_back("accounts (an accounts file) is required when listen is set");
+    }
+    if (apikey && (s.cert.empty() || s.key.empty())) {
+        out.emplace_back("an apikey: listener needs cert and key");
+    }
+    return out;
 }
 
 std::string summary(const config& c)
@@ -1459,6 +1530,15 @@ std::string summary(const config& c)
         }
         o << (ch.zero_resolver ? " zero_resolver" : "") << (ch.scrub_ecs ? " scrub_ecs" : "")
           << (ch.scrub_cookies ? " scrub_cookies" : "") << "\n";
+    }
+    o << "sra: ";
+    if (c.sra.listen.empty()) {
+        o << "off\n";
+    } else {
+        for (std::size_t i = 0; i < c.sra.listen.size(); ++i) {
+            o << (i ? ", " : "") << c.sra.listen[i];
+        }
+        o << "; accounts " << c.sra.accounts << "\n";
     }
     o << "newness: " << (c.newness.enabled ? "on" : "off");
     if (c.newness.enabled) {

@@ -164,6 +164,19 @@ struct newness_config {
     bool operator==(const newness_config&) const = default;
 };
 
+// [sra]: the hub's own AXA server (docs/sra.md "Serving from the hub"); off without listen.
+struct sra_config {
+    std::vector<std::string> listen; // tcp:HOST,PORT | unix:PATH | apikey:HOST,PORT [;allow=…]
+    std::string accounts;            // accounts file; SIGHUP re-reads it
+    std::string cert;                // PEM certificate (chain) for apikey listeners
+    std::string key;                 // its private key
+    bool operator==(const sra_config&) const = default;
+};
+
+// Checks [sra] as a whole (listener syntax, accounts present, cert and key for apikey);
+// returns the problems, empty when fine. Used by the parser and for command-line overrides.
+std::vector<std::string> check_sra(const sra_config& s);
+
 struct config {
     std::string hub_name = "siehub";
     duration heartbeat_interval = std::chrono::milliseconds(500);
@@ -188,6 +201,7 @@ struct config {
     slowpath_config slowpath;
     exception_config exception;
     newness_config newness;
+    sra_config sra;
 
     bool operator==(const config&) const = default;
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "dataplane/pipeline.hpp"
+#include "dataplane/sra_feed.hpp"
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -180,6 +181,9 @@ void payload_pipeline::emit(std::uint16_t channel, const nmsg::payload_header& h
         return; // channel disabled: nothing is built for it
     }
     out_[static_cast<std::size_t>(i)].emitter->add(h, vendor, now_ns(last_tsc_));
+    if (links_.sra != nullptr) {
+        links_.sra->offer(channel, h, vendor); // one acquire load when no client wants it
+    }
 }
 
 void payload_pipeline::on_payload(const nmsg::payload_view& p, const sender_info& from)

@@ -123,6 +123,12 @@ settings to_settings(const control::config& cfg, const run_options& opts)
     s.stats_json = opts.stats_json;
     s.live_stats = cfg.stats_interval.count() != 0;
     s.stage_cycles = opts.stage_cycles;
+    s.sra.listen = cfg.sra.listen;
+    s.sra.accounts = cfg.sra.accounts;
+    s.sra.cert = cfg.sra.cert;
+    s.sra.key = cfg.sra.key;
+    s.sra.start_delay_s = opts.start_delay_s;
+    s.sra.linger_s = opts.linger_s;
     if (!opts.offline_in.empty()) {
         // A replay ends when its input is exhausted, and gives the same channel content every
         // run: the heartbeat (wall-clock content) is off.

@@ -21,6 +21,10 @@ struct run_options {
     std::vector<std::string> eal_extra; // EAL args after `--`, appended to the config's
     std::string config_name;            // the file the config came from (for messages)
     bool stage_cycles = false;          // --stage-cycles: per-stage TSC counters
+    // The hub's AXA server ([sra] of the config, where the CLI has already applied
+    // --sra-listen/--sra-accounts/--sra-cert/--sra-key).
+    double start_delay_s = 0;            // --start-delay S (listeners up, then read the input)
+    double linger_s = 0;                 // --linger S (after the flush, serve S seconds more)
 };
 
 // Runs the hub until the duration ends, a signal arrives or the offline input is exhausted, and

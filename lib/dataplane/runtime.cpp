@@ -25,6 +25,7 @@
 #include "dataplane/newness_stage.hpp"
 #include "dataplane/pipeline.hpp"
 #include "dataplane/slowpath.hpp"
+#include "dataplane/sra_hub.hpp"
 #include "dataplane/worker.hpp"
 #include "dedup/counters.hpp"
 #include "dpdk/eal.hpp"
@@ -46,6 +47,16 @@ namespace {
 void on_signal(int)
 {
     stop_requested.store(true, std::memory_order_relaxed);
+}
+
+// SIGHUP re-reads the AXA accounts (server::request_reload is async-signal-safe).
+std::atomic<sra_hub*> sra_for_signal{nullptr};
+
+void on_hup(int)
+{
+    if (auto* h = sra_for_signal.load(std::memory_order_acquire)) {
+        h->request_reload();
+    }
 }
 
 struct ring_deleter {
@@ -252,6 +263,19 @@ run_result run_settings(const settings& s)
             newness = std::make_unique<newness_hub>(s.newness, nw);
         }
 
+        // The AXA server: listeners bound and accounts loaded before anything runs.
+        std::unique_ptr<sra_hub> sra;
+        if (s.sra.enabled()) {
+            sra = std::make_unique<sra_hub>(s, nw);
+            for (auto const& l : sra->bound()) {
+                std::fprintf(stderr, "siehub: sra listening on %s", l.text.c_str());
+                if (l.kind != axa::listen_kind::unix_path) {
+                    std::fprintf(stderr, " (port %u)", static_cast<unsigned>(l.port));
+                }
+                std::fprintf(stderr, "\n");
+            }
+        }
+
         // Rings.
         shared_state sh;
         auto to_slow = make_ring("sh_to_slow", s.slow_ring_size, RING_F_SC_DEQ);
@@ -277,6 +301,7 @@ run_result run_settings(const settings& s)
             l.to_slow = to_slow.get();
             l.filters = filters.get();
             l.newness = newness.get();
+            l.sra = sra ? sra->port(w) : nullptr;
             for (std::size_t i = 0; i < s.ports.size(); ++i) {
                 l.channel_tx.push_back(sender_txq(i, w));
             }
@@ -349,6 +374,15 @@ run_result run_settings(const settings& s)
         if (newness) {
             newness->register_counters(reg);
         }
+        if (sra) {
+            auto const t_sra = reg.add_table(sra_counter_table);
+            for (unsigned w = 0; w < nw; ++w) {
+                reg.add_block(t_sra, telemetry::block_scope::on_worker(w), sra->port(w)->counters.v.data());
+            }
+            auto const ctl = telemetry::block_scope::on_worker(telemetry::block_scope::control_worker);
+            reg.add_block(reg.add_table(axa::server_counter_table), ctl, sra->server().counters().v.data());
+            reg.add_block(reg.add_table(axa::error_counter_table), ctl, sra->server().errors().v.data());
+        }
         // The control lcore's own frame counters: the exception return path (TAP → wire).
         rt_counters control_counters;
         reg.add_block(t_rt, telemetry::block_scope::on_worker(telemetry::block_scope::control_worker),
@@ -376,6 +410,11 @@ run_result run_settings(const settings& s)
                                telemetry::reconcile_when::always,
                                "every accepted payload leaves on ch202 (scrubbed) or is counted"});
         }
+        if (sra) {
+            eq_info.push_back({"sra.fed_published", "sra.fed = axa.publish_payloads",
+                               telemetry::reconcile_when::always,
+                               "every payload a worker queued for AXA clients reached the server"});
+        }
         auto const equations = telemetry::parse_equations(eq_info);
         // /siehub/... commands for dpdk-telemetry.py, withdrawn before the registry goes away.
         telemetry::publication published(reg, equations);
@@ -392,6 +431,20 @@ run_result run_settings(const settings& s)
             lc.drops.emplace_back(pipeline::verify_counter_table[i].name);
         }
         telemetry::live_line live(lc);
+
+        if (sra) {
+            sra->start();
+            sra_for_signal.store(sra.get(), std::memory_order_release);
+            std::signal(SIGHUP, on_hup);
+            std::signal(SIGPIPE, SIG_IGN);
+            // Clients log in and switch channels on before the first frame is read.
+            auto const until = std::chrono::steady_clock::now() +
+                               std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                   std::chrono::duration<double>(s.sra.start_delay_s));
+            while (!stop_requested.load() && std::chrono::steady_clock::now() < until) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+        }
 
         std::vector<worker_ctx> ctx(nw);
         unsigned wi = 0;
@@ -486,6 +539,12 @@ run_result run_settings(const settings& s)
             }
         }
         rte_eal_mp_wait_lcore();
+        if (sra) {
+            // Every channel payload is queued: deliver it, serve the linger time, close.
+            sra->finish(s.sra.linger_s, stop_requested);
+            sra_for_signal.store(nullptr, std::memory_order_release);
+            std::signal(SIGHUP, SIG_DFL);
+        }
 
         res.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         auto snap = reg.take();

@@ -56,6 +56,17 @@ struct delegation_settings {
     std::vector<std::vector<std::uint8_t>> servers; // 4- or 16-byte addresses
 };
 
+// The hub's own AXA server (docs/sra.md "Serving from the hub"); off without listeners.
+struct sra_settings {
+    std::vector<std::string> listen; // tcp:HOST,PORT | unix:PATH | apikey:HOST,PORT [;allow=…]
+    std::string accounts;            // accounts file (SIGHUP re-reads it)
+    std::string cert;                // PEM, for apikey listeners
+    std::string key;
+    double start_delay_s = 0; // listeners up, then wait this long before the workers start
+    double linger_s = 0;      // after the run is flushed, serve this long more
+    [[nodiscard]] bool enabled() const noexcept { return !listen.empty(); }
+};
+
 struct settings {
     std::vector<std::string> eal_args;
     std::vector<port_settings> ports;
@@ -79,6 +90,7 @@ struct settings {
     std::uint32_t dedup_idle_s = 3 * 3600;
     std::uint32_t dedup_max_age_s = 24 * 3600;
     newness_settings newness; // channels 211-214 (docs/config.md [newness])
+    sra_settings sra;         // AXA server ([sra], --sra-listen)
     // slow path (docs/config.md [slowpath])
     std::uint32_t slow_ring_size = 1024;
     std::uint32_t reasm_max_fragments = 4096;

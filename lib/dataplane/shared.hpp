@@ -20,6 +20,7 @@ struct rte_ring;
 namespace siehub::dataplane {
 
 class newness_hub; // dataplane/newness_stage.hpp
+struct sra_port;   // dataplane/sra_feed.hpp
 
 // Phases move forward only.
 // The orderly drain: each phase starts only when the previous one's producers have stopped, so
@@ -61,6 +62,7 @@ struct worker_links {
     std::vector<txq> channel_tx;        // [settings port index] this worker's TX queue
     const match::database* filters = nullptr; // qname exclusions; nullptr = none
     newness_hub* newness = nullptr;            // channels 211-214; nullptr = off
+    sra_port* sra = nullptr;                   // the hub's AXA server; nullptr = off
 };
 
 } // namespace siehub::dataplane

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "dataplane/sra_hub.hpp"
+
+#include <rte_errno.h>
+#include <rte_lcore.h>
+
+#include <chrono>
+#include <stdexcept>
+
+namespace siehub::dataplane {
+
+sra_hub::sra_hub(const settings& s, unsigned workers)
+{
+    axa::server_config cfg;
+    std::string err;
+    for (auto const& text : s.sra.listen) {
+        auto l = axa::parse_listen(text, err);
+        if (!l) {
+            throw std::runtime_error("--sra-listen: " + err);
+        }
+        cfg.listeners.push_back(*l);
+    }
+    if (s.sra.accounts.empty()) {
+        throw std::runtime_error("--sra-listen needs --sra-accounts");
+    }
+    cfg.accounts_file = s.sra.accounts;
+    cfg.cert_file = s.sra.cert;
+    cfg.key_file = s.sra.key;
+    for (auto const& ch : s.channels) {
+        cfg.channels.push_back({ch.channel, "siehub channel " + std::to_string(ch.channel)});
+        channels_.push_back(ch.channel);
+    }
+    srv_ = std::make_unique<axa::server>(cfg);
+    if (!srv_->start(err)) {
+        throw std::runtime_error("sra: " + err);
+    }
+    bound_ = srv_->listeners();
+
+    pool_ = rte_mempool_create("sh_sra", pool_objects, slot_bytes, 32, 0, nullptr, nullptr,
+                               nullptr, nullptr, static_cast<int>(rte_socket_id()), 0);
+    if (pool_ == nullptr) {
+        throw std::runtime_error(std::string("rte_mempool_create sh_sra: ") + rte_strerror(rte_errno));
+    }
+    for (unsigned w = 0; w < workers; ++w) {
+        rte_ring* r = rte_ring_create(("sh_sra" + std::to_string(w)).c_str(), ring_size,
+                                      static_cast<int>(rte_socket_id()),
+                                      RING_F_SP_ENQ | RING_F_SC_DEQ);
+        if (r == nullptr) {
+            throw std::runtime_error(std::string("rte_ring_create sh_sra: ") + rte_strerror(rte_errno));
+        }
+        rings_.push_back(r);
+        auto p = std::make_unique<sra_port>();
+        p->ring = r;
+        p->pool = pool_;
+        p->slot_bytes = slot_bytes;
+        p->wanted = &wanted_;
+        ports_.push_back(std::move(p));
+        lost_seen_.emplace_back(4096, 0);
+        lost_total_seen_.push_back(0);
+    }
+}
+
+sra_hub::~sra_hub()
+{
+    if (thread_.joinable()) {
+        stop_.store(true);
+        srv_->request_stop();
+        thread_.join();
+    }
+    // Whatever is still queued goes back before the pool does.
+    for (auto* r : rings_) {
+        void* obj = nullptr;
+        while (rte_ring_sc_dequeue(r, &obj) == 0) {
+            rte_mempool_put(pool_, obj);
+        }
+        rte_ring_free(r);
+    }
+    rte_mempool_free(pool_);
+}
+
+void sra_hub::start()
+{
+    thread_ = std::thread([this] { loop(); });
+}
+
+bool sra_hub::drain()
+{
+    bool any = false;
+    void* objs[32];
+    for (auto* r : rings_) {
+        // A bounded number of bursts per ring, so that the sockets are served in between.
+        for (int round = 0; round < 8; ++round) {
+            unsigned const n = rte_ring_sc_dequeue_burst(r, objs, 32, nullptr);
+            if (n == 0) {
+                break;
+            }
+            any = true;
+            for (unsigned i = 0; i < n; ++i) {
+                auto* s = static_cast<sra_slot*>(objs[i]);
+                srv_->publish(s->ch, core::byte_view(s->data(), s->len));
+            }
+            rte_mempool_put_bulk(pool_, objs, n);
+        }
+    }
+    return any;
+}
+
+void sra_hub::charge_losses()
+{
+    for (std::size_t w = 0; w < ports_.size(); ++w) {
+        auto& p = *ports_[w];
+        std::uint64_t const total = p.lost_total.load(std::memory_order_acquire);
+        if (total == lost_total_seen_[w]) {
+            continue;
+        }
+        lost_total_seen_[w] = total;
+        for (auto ch : channels_) {
+            std::uint64_t const n = p.lost[ch].load(std::memory_order_relaxed);
+            if (n != lost_seen_[w][ch]) {
+                srv_->note_input_loss(ch, n - lost_seen_[w][ch]);
+                lost_seen_[w][ch] = n;
+            }
+        }
+    }
+}
+
+void sra_hub::publish_wanted()
+{
+    std::array<std::uint64_t, sra_channel_words> bits{};
+    for (auto ch : channels_) {
+        if (srv_->channel_wanted(ch)) {
+            bits[ch >> 6] |= std::uint64_t{1} << (ch & 63);
+        }
+    }
+    for (unsigned i = 0; i < sra_channel_words; ++i) {
+        if (wanted_[i].load(std::memory_order_relaxed) != bits[i]) {
+            wanted_[i].store(bits[i], std::memory_order_release);
+        }
+    }
+}
+
+void sra_hub::loop()
+{
+    while (!stop_.load(std::memory_order_acquire)) {
+        publish_wanted();
+        bool const busy = drain();
+        charge_losses();
+        if (!busy && draining_.load(std::memory_order_acquire)) {
+            // The workers are done: one more pass catches what they queued last.
+            // idle() walks the clients, so only this thread may ask it.
+            drained_.store(!drain() && srv_->idle(), std::memory_order_release);
+        }
+        srv_->poll(busy ? 0 : 1);
+    }
+    // Whatever the workers queued still reaches the server (a stalled client only drops it,
+    // counted), so sra.fed = axa.publish_payloads holds at the end.
+    while (drain()) {
+    }
+    // Serve what is queued once more, then close every session (run() returns at once).
+    srv_->request_stop();
+    srv_->run();
+}
+
+void sra_hub::finish(double linger_s, const std::atomic<bool>& stop)
+{
+    using clock = std::chrono::steady_clock;
+    draining_.store(true, std::memory_order_release);
+    // Bounded: a client that never reads its queue must not hold the hub forever.
+    auto const give_up = clock::now() + std::chrono::seconds(10);
+    while (!stop.load() && clock::now() < give_up &&
+           !drained_.load(std::memory_order_acquire)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    auto const until = clock::now() + std::chrono::duration_cast<clock::duration>(
+                                          std::chrono::duration<double>(linger_s));
+    while (!stop.load() && clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    stop_.store(true, std::memory_order_release);
+    srv_->request_stop();
+    thread_.join();
+}
+
+} // namespace siehub::dataplane

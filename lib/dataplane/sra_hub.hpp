@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+// The hub's AXA server (docs/sra.md "Serving from the hub"): lib/axa's server on its own
+// (non-EAL) thread, fed by every worker through an SP/SC rte_ring of payload copies in mempool
+// objects (sra_feed.hpp). The thread drains the rings into server::publish, charges the
+// workers' drops to clients as MISSED, and publishes the per-channel "wanted" bitset the
+// workers read before copying anything.
+
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "axa/server.hpp"
+#include "dataplane/settings.hpp"
+#include "dataplane/sra_feed.hpp"
+
+namespace siehub::dataplane {
+
+class sra_hub {
+public:
+    static constexpr std::uint32_t slot_bytes = 16384;
+    static constexpr unsigned pool_objects = 1023;
+    static constexpr unsigned ring_size = 1024;
+
+    // Binds the listeners and loads the accounts; throws std::runtime_error on failure. Needs
+    // the EAL (rings and the pool are DPDK objects).
+    sra_hub(const settings& s, unsigned workers);
+    ~sra_hub();
+    sra_hub(const sra_hub&) = delete;
+    sra_hub& operator=(const sra_hub&) = delete;
+
+    // Starts the server thread.
+    void start();
+    // Worker w's port (owned here).
+    [[nodiscard]] sra_port* port(unsigned w) noexcept { return ports_[w].get(); }
+    // Async-signal-safe: re-read the accounts file.
+    void request_reload() noexcept { srv_->request_reload(); }
+    // After every worker has stopped: serve until the rings are drained and every client queue
+    // written out, then `linger_s` more seconds (or until `stop` turns true), then close every
+    // session and join the thread.
+    void finish(double linger_s, const std::atomic<bool>& stop);
+
+    [[nodiscard]] const axa::server& server() const noexcept { return *srv_; }
+    [[nodiscard]] const std::vector<axa::bound_listener>& bound() const noexcept { return bound_; }
+
+private:
+    void loop();
+    bool drain();
+    void charge_losses();
+    void publish_wanted();
+
+    std::unique_ptr<axa::server> srv_;
+    std::vector<axa::bound_listener> bound_;
+    std::vector<std::uint16_t> channels_;
+    rte_mempool* pool_ = nullptr;
+    std::vector<rte_ring*> rings_;
+    std::vector<std::unique_ptr<sra_port>> ports_;
+    std::vector<std::vector<std::uint64_t>> lost_seen_; // [worker][ch]
+    std::vector<std::uint64_t> lost_total_seen_;
+    sra_wanted_bits wanted_{};
+    std::atomic<bool> stop_{false};
+    std::atomic<bool> draining_{false}; // workers are done
+    std::atomic<bool> drained_{false};  // ... the rings are empty and every queue written
+    std::thread thread_;
+};
+
+} // namespace siehub::dataplane

@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""AXA served from the hub itself (docs/sra.md "Serving from the hub"): `siehub --offline` on a
+golden capture with --sra-listen (TCP and UNIX), --start-delay and --linger; clients written here
+(the AXA client code of siehub_sra_test.py) log in during the start delay, watch ch=204 and a
+dns= pattern, switch channel 204 on and collect WHITs until the hub closes. Every hit is checked
+against the ch204 payloads of the same run's out.pcap, decoded independently with
+`siehub-nmsg pcap out.pcap --vlan 204 --port 8430`; then an ACL refusal (CHANNEL outside the
+account) and the counters (sra.fed = axa.publish_payloads, no drops, whit_sent).
+
+usage: siehub_hub_sra_test.py SIEHUB SIEHUB_NMSG TESTDATA_DIR
+"""
+import collections
+import importlib.util
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+SIEHUB, NMSG, TESTDATA = sys.argv[1], sys.argv[2], sys.argv[3]
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# Reuse the AXA client, nmsg and expectation helpers of the siehub-sra test (its main() runs
+# only with its own argv, so load the module with harmless argv and skip main).
+_src = open(os.path.join(HERE, "siehub_sra_test.py")).read().replace("\nmain()\n", "\n")
+sra = type(sys)("sra_helpers")
+_argv = sys.argv
+sys.argv = ["x", "x", "x"]
+exec(compile(_src, "siehub_sra_test.py", "exec"), sra.__dict__)
+sys.argv = _argv
+OP, Client, watch_body, result_text = sra.OP, sra.Client, sra.watch_body, sra.result_text
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="hub-sra-e2e-")
+    acc = os.path.join(tmp, "accounts")
+    with open(acc, "w") as f:
+        f.write("user alice 204\nuser bob 202,220\n")
+    unix_path = os.path.join(tmp, "sra.sock")
+    out = os.path.join(tmp, "out.pcap")
+    stats = os.path.join(tmp, "stats.json")
+    pcap = os.path.join(TESTDATA, "pcap", "nmsg-udp-8430.pcap")
+    cmd = [SIEHUB, "--offline", pcap, "--out", out, "--workers", "2", "--stats-json", stats,
+           "--sra-listen", "tcp:127.0.0.1,0", "--sra-listen", "unix:" + unix_path,
+           "--sra-accounts", acc, "--start-delay", "2", "--linger", "2"]
+    t0 = time.time()
+    p = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    port = None
+    while port is None:
+        line = p.stderr.readline()
+        if not line:
+            break
+        if "sra listening on tcp:" in line and "(port " in line:
+            port = int(line.split("(port ")[1].rstrip(")\n"))
+    threading.Thread(target=lambda: [sys.stderr.write(l) for l in p.stderr], daemon=True).start()
+    check(port is not None, "siehub printed its AXA port")
+    if port is None:
+        p.kill()
+        sys.exit(1)
+
+    plans = {"all": (socket.create_connection(("127.0.0.1", port)), ["ch=204"]),
+             "dns": (None, ["dns=*.sub.example.com", "dns=www.example.com"])}
+    u = socket.socket(socket.AF_UNIX)
+    u.connect(unix_path)
+    plans["dns"] = (u, plans["dns"][1])
+    clients = {}
+    for name, (sock, watches) in plans.items():
+        c = Client(sock)
+        hello = c.recv()
+        check(hello[0] == OP["HELLO"] and b"srad" in hello[3], name + ": HELLO first")
+        r = c.login("alice")
+        check(r[0] == OP["OK"], name + ": login " + str(r))
+        for i, w in enumerate(watches, 1):
+            c.send(OP["WATCH"], i, watch_body(w), 2)
+            r = c.reply()
+            check(r[0] == OP["OK"] and r[1] == i, "%s: watch %s -> %s" % (name, w, r))
+        c.send(OP["CHANNEL"], 0, struct.pack("<HB", 204, 1), 2)
+        r = c.reply()
+        check(r[0] == OP["OK"] and result_text(r) == "channel ch204 on", name + ": channel on " + str(r))
+        clients[name] = c
+    # ACL: bob's account has 202 and 220 only.
+    b = Client(socket.create_connection(("127.0.0.1", port)))
+    b.recv()
+    r = b.login("bob")
+    check(r[0] == OP["OK"], "bob: login " + str(r))
+    b.send(OP["CHANNEL"], 0, struct.pack("<HB", 204, 1), 2)
+    r = b.reply()
+    check(r[0] == OP["ERROR"], "bob: channel 204 refused " + str(r))
+    b.s.close()
+    check(time.time() - t0 < 1.9, "clients were ready before the start delay ran out")
+
+    results = {}
+
+    def collect(name, c):
+        hits = []
+        while True:
+            try:
+                m = c.recv()
+            except OSError:
+                break
+            if m is None:
+                break
+            if m[0] == OP["WHIT"]:
+                hits.append(m)
+        results[name] = hits
+
+    ths = [threading.Thread(target=collect, args=(n, c)) for n, c in clients.items()]
+    for th in ths:
+        th.start()
+    rc = p.wait(60)
+    for th in ths:
+        th.join(20)
+    check(rc == 0, "siehub exit code 0 (got %s)" % rc)
+    check(time.time() - t0 >= 4.0, "the hub served the start delay and the linger time")
+
+    # Independent expectation: the ch204 payloads the same run wrote to out.pcap.
+    ch_nmsg = os.path.join(tmp, "ch204.nmsg")
+    d = subprocess.run([NMSG, "pcap", out, "--vlan", "204", "--port", "8430", "--nmsg", ch_nmsg],
+                       capture_output=True, text=True, timeout=60)
+    check(d.returncode == 0, "siehub-nmsg pcap decodes ch204: " + d.stderr[-300:])
+    expected = sra.file_payloads(ch_nmsg)
+    j = subprocess.run([NMSG, "read", ch_nmsg, "--json"], capture_output=True, text=True,
+                       timeout=60)
+    lines = [l for l in j.stdout.splitlines() if l.strip()]
+    check(len(lines) == len(expected), "ch204 JSON and payload counts agree")
+    check(len(expected) > 0, "the run emitted ch204 records")
+    keys = [sra.json_keys(l) for l in lines]
+
+    for name, (_, watches) in plans.items():
+        want = collections.Counter(
+            pl for pl, k in zip(expected, keys) if any(sra.matches(w, k) for w in watches))
+        got = collections.Counter()
+        for op, tag, pv, body in results.get(name, []):
+            ch, typ, pad = struct.unpack("<HBB", body[:4])
+            check(ch == 204 and typ == 0, name + ": WHIT nmsg on ch204")
+            unit = body[20:]
+            check(unit[:4] == b"NMSG" and struct.unpack(">I", unit[6:10])[0] == len(unit) - 10,
+                  name + ": nmsg unit")
+            ps, crcs = sra.container_payloads(unit[10:])
+            check(len(ps) == 1 and len(crcs) == 1, name + ": one payload with its CRC")
+            got[ps[0]] += 1
+        check(got == want, "%s: %d hits (%d distinct), expected %d (%d distinct); %d unexpected, "
+              "%d missing" % (name, sum(got.values()), len(got), sum(want.values()), len(want),
+                              len(got - want), len(want - got)))
+        print("%s: %d hits as expected" % (name, sum(want.values())))
+    sub = sum(1 for k in keys if any(sra.matches(w, k) for w in plans["dns"][1]))
+    check(0 < sub < len(keys), "the dns= watches select a proper subset (%d of %d)" % (sub, len(keys)))
+
+    st = json.load(open(stats))["totals"]
+    check(st["axa.whit_sent"] == sum(len(v) for v in results.values()), "axa.whit_sent")
+    check(st["sra.fed"] == st["axa.publish_payloads"] and st["sra.fed"] >= len(expected),
+          "sra.fed = axa.publish_payloads >= ch204 records")
+    for k in ("sra.drop_ring_full", "sra.drop_no_buffer", "sra.drop_too_big"):
+        check(st[k] == 0, k + " is 0")
+    check(st["axa_error.channel_not_permitted"] == 1, "axa_error.channel_not_permitted")
+    if failures:
+        print("%d failures" % len(failures))
+        sys.exit(1)
+    print("siehub AXA e2e: ok")
+
+
+main()
