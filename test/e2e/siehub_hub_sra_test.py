@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """AXA served from the hub itself (docs/sra.md "Serving from the hub"): `siehub --offline` on a
-golden capture with --sra-listen (TCP and UNIX), --start-delay and --linger; clients written here
+golden capture with --sra-listen (TCP, UNIX and TLS/apikey), --start-delay and --linger; clients written here
 (the AXA client code of siehub_sra_test.py) log in during the start delay, watch ch=204 and a
 dns= pattern, switch channel 204 on and collect WHITs until the hub closes. Every hit is checked
 against the ch204 payloads of the same run's out.pcap, decoded independently with
@@ -15,6 +15,8 @@ import importlib.util
 import json
 import os
 import socket
+import signal
+import ssl
 import struct
 import subprocess
 import sys
@@ -47,26 +49,36 @@ def main():
     tmp = tempfile.mkdtemp(prefix="hub-sra-e2e-")
     acc = os.path.join(tmp, "accounts")
     with open(acc, "w") as f:
-        f.write("user alice 204\nuser bob 202,220\n")
+        f.write("user alice 204\nuser bob 202,220\napikey SECRETKEY123 204 carol\n")
+    key, crt = os.path.join(tmp, "key.pem"), os.path.join(tmp, "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", crt, "-days", "1", "-subj", "/CN=siehub-test"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     unix_path = os.path.join(tmp, "sra.sock")
     out = os.path.join(tmp, "out.pcap")
     stats = os.path.join(tmp, "stats.json")
     pcap = os.path.join(TESTDATA, "pcap", "nmsg-udp-8430.pcap")
     cmd = [SIEHUB, "--offline", pcap, "--out", out, "--workers", "2", "--stats-json", stats,
            "--sra-listen", "tcp:127.0.0.1,0", "--sra-listen", "unix:" + unix_path,
+           "--sra-listen", "apikey:127.0.0.1,0", "--sra-cert", crt, "--sra-key", key,
            "--sra-accounts", acc, "--start-delay", "2", "--linger", "2"]
     t0 = time.time()
     p = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
-    port = None
-    while port is None:
+    port = key_port = None
+    while port is None or key_port is None:
         line = p.stderr.readline()
         if not line:
             break
-        if "sra listening on tcp:" in line and "(port " in line:
-            port = int(line.split("(port ")[1].rstrip(")\n"))
+        if "sra listening on " in line and "(port " in line:
+            n = int(line.split("(port ")[1].rstrip(")\n"))
+            if "listening on tcp:" in line:
+                port = n
+                t0 = time.time()  # the start delay runs from here
+            else:
+                key_port = n
     threading.Thread(target=lambda: [sys.stderr.write(l) for l in p.stderr], daemon=True).start()
-    check(port is not None, "siehub printed its AXA port")
-    if port is None:
+    check(port is not None and key_port is not None, "siehub printed its AXA ports")
+    if port is None or key_port is None:
         p.kill()
         sys.exit(1)
 
@@ -75,12 +87,17 @@ def main():
     u = socket.socket(socket.AF_UNIX)
     u.connect(unix_path)
     plans["dns"] = (u, plans["dns"][1])
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    plans["tls"] = (ctx.wrap_socket(socket.create_connection(("127.0.0.1", key_port))),
+                    ["dns=*.sub.example.com"])
     clients = {}
     for name, (sock, watches) in plans.items():
         c = Client(sock)
         hello = c.recv()
         check(hello[0] == OP["HELLO"] and b"srad" in hello[3], name + ": HELLO first")
-        r = c.login("alice")
+        r = c.login("SECRETKEY123" if name == "tls" else "alice")
         check(r[0] == OP["OK"], name + ": login " + str(r))
         for i, w in enumerate(watches, 1):
             c.send(OP["WATCH"], i, watch_body(w), 2)
@@ -100,6 +117,27 @@ def main():
     check(r[0] == OP["ERROR"], "bob: channel 204 refused " + str(r))
     b.s.close()
     check(time.time() - t0 < 1.9, "clients were ready before the start delay ran out")
+
+    # SIGHUP re-reads the accounts: dave is unknown, then added, then logs in.
+    d = Client(socket.create_connection(("127.0.0.1", port)))
+    d.recv()
+    r = d.login("dave")
+    check(r[0] == OP["ERROR"], "dave refused before the reload " + str(r))
+    d.s.close()
+    with open(acc, "a") as f:
+        f.write("user dave 202\n")
+    p.send_signal(signal.SIGHUP)
+    ok = False
+    for _ in range(30):
+        time.sleep(0.1)
+        d = Client(socket.create_connection(("127.0.0.1", port)))
+        d.recv()
+        r = d.login("dave")
+        d.s.close()
+        if r[0] == OP["OK"]:
+            ok = True
+            break
+    check(ok, "dave logs in after SIGHUP")
 
     results = {}
 
@@ -165,6 +203,7 @@ def main():
     for k in ("sra.drop_ring_full", "sra.drop_no_buffer", "sra.drop_too_big"):
         check(st[k] == 0, k + " is 0")
     check(st["axa_error.channel_not_permitted"] == 1, "axa_error.channel_not_permitted")
+    check(st["axa.reloads"] >= 1, "axa.reloads")
     if failures:
         print("%d failures" % len(failures))
         sys.exit(1)
