@@ -432,10 +432,22 @@ run_result run_settings(const settings& s)
         }
         telemetry::live_line live(lc);
 
+        // SIGHUP points at the server only while it exists (an exception unwinds this too).
+        struct hup_guard {
+            bool armed = false;
+            ~hup_guard()
+            {
+                if (armed) {
+                    std::signal(SIGHUP, SIG_DFL);
+                    sra_for_signal.store(nullptr, std::memory_order_release);
+                }
+            }
+        } hup;
         if (sra) {
             sra->start();
             sra_for_signal.store(sra.get(), std::memory_order_release);
             std::signal(SIGHUP, on_hup);
+            hup.armed = true;
             std::signal(SIGPIPE, SIG_IGN);
             // Clients log in and switch channels on before the first frame is read.
             auto const until = std::chrono::steady_clock::now() +
@@ -542,8 +554,6 @@ run_result run_settings(const settings& s)
         if (sra) {
             // Every channel payload is queued: deliver it, serve the linger time, close.
             sra->finish(s.sra.linger_s, stop_requested);
-            sra_for_signal.store(nullptr, std::memory_order_release);
-            std::signal(SIGHUP, SIG_DFL);
         }
 
         res.duration_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

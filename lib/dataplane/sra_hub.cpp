@@ -26,6 +26,7 @@ sra_hub::sra_hub(const settings& s, unsigned workers)
     cfg.accounts_file = s.sra.accounts;
     cfg.cert_file = s.sra.cert;
     cfg.key_file = s.sra.key;
+    cfg.feed_ring_bytes = 0; // the smallest: workers use their own rings, not offer()
     for (auto const& ch : s.channels) {
         cfg.channels.push_back({ch.channel, "siehub channel " + std::to_string(ch.channel)});
         channels_.push_back(ch.channel);
