@@ -41,6 +41,7 @@ FILES
   drivers-config/siehub-example.conf commented example for real NICs
   docs/config.md                     every configuration key, its type, default and meaning
   docs/newness.md                    channels 211-214, seen-set snapshots (siehub-seen)
+  docs/sra.md                        AXA remote access: accounts, listeners, MISSED
 
 EXAMPLES
   siehub --config /etc/siehub/siehub.conf --check
@@ -50,6 +51,9 @@ EXAMPLES
   siehub --offline sensors.pcap --out channels.pcap --workers 2 --stats-json stats.json
       Run the full pipeline on a capture (net_pcap devices, no NIC, no hugepages) and exit
       once the input is exhausted and every container and dedup entry is flushed.
+  siehub --config hub.conf --sra-listen tcp:0.0.0.0,49500 --sra-accounts /etc/siehub/axa
+      Also serve the channels to AXA clients (sratool/sratunnel); SIGHUP re-reads the
+      accounts (docs/sra.md "Serving from the hub").
   siehub --config hub.conf -- --log-level=pmd:debug
       Append EAL arguments to those of the configuration.
 
