@@ -54,6 +54,10 @@ EXAMPLES
   siehub --config hub.conf --sra-listen tcp:0.0.0.0,49500 --sra-accounts /etc/siehub/axa
       Also serve the channels to AXA clients (sratool/sratunnel); SIGHUP re-reads the
       accounts (docs/sra.md "Serving from the hub").
+  kill -HUP $(pidof siehub)
+      Re-read the configuration file and apply its [[filter]] rules (compiled off the data
+      path, published to the workers by RCU/QSBR; a file that no longer loads is refused and
+      counted as reload.failed). Other sections need a restart.
   siehub --config hub.conf -- --log-level=pmd:debug
       Append EAL arguments to those of the configuration.
 
@@ -201,6 +205,7 @@ int main(int argc, char** argv)
     opts.offline_out = offline_out;
     opts.eal_extra = eal_extra;
     opts.config_name = config_name;
+    opts.config_path = config_path;
     opts.start_delay_s = start_delay_s;
     opts.linger_s = linger_s;
     int const rc = dataplane::run(cfg, opts);

@@ -42,6 +42,8 @@ enum class rt_counter : std::uint8_t {
     tx_frames,
     tx_full,
     tx_no_mbuf,
+    reload_filters,
+    reload_failed,
     count_
 };
 
@@ -77,6 +79,9 @@ inline constexpr std::array<telemetry::counter_info, telemetry::counter_count<rt
         {"tx.frames", "channel frames transmitted"},
         {"tx.full", "channel frames dropped: TX queue full"},
         {"tx.no_mbuf", "channel frames dropped: no mbuf"},
+        {"reload.filters", "SIGHUP reloads whose filters were compiled and published to the workers"},
+        {"reload.failed", "SIGHUP reloads refused (the configuration did not load or a filter did "
+                          "not compile): the previous filters stay"},
     }};
 
 using rt_counters = telemetry::counter_block<rt_counter>;

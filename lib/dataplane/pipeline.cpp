@@ -147,7 +147,6 @@ payload_pipeline::payload_pipeline(unsigned worker, const settings& s, worker_li
         }
     }
     if (links.filters != nullptr) {
-        filter_scratch_ = std::make_unique<match::scratch>(*links.filters);
         vopt_.exclude = &payload_pipeline::excluded;
         vopt_.exclude_ctx = this;
     }
@@ -161,8 +160,14 @@ payload_pipeline::payload_pipeline(unsigned worker, const settings& s, worker_li
 
 bool payload_pipeline::excluded(void* self, core::byte_view qname) noexcept
 {
+    // The generation current now (one acquire load); the worker loop announces a quiescent
+    // state after the burst, so a SIGHUP reload never frees it under us (match/generation.hpp).
     auto* p = static_cast<payload_pipeline*>(self);
-    auto const v = p->links_.filters->match(qname, *p->filter_scratch_, p->mc_);
+    const match::generation* g = p->links_.filters->current();
+    if (g->db.rule_count() == 0) {
+        return false; // no [[filter]]: everything passes, nothing is counted
+    }
+    auto const v = g->db.match(qname, g->worker_scratch(p->worker_), p->mc_);
     return v.act == match::action::drop;
 }
 

@@ -139,7 +139,6 @@ private:
     pipeline::privacy_options relay_privacy_; // ch202/ch220 scrub options, fixed at start-up
     pipeline::siphash_key key_;
     std::unique_ptr<pipeline::bailiwick_checker> bw_;
-    std::unique_ptr<match::scratch> filter_scratch_;
     match::counter_block mc_;
     pipeline::verify_options vopt_;
     static bool excluded(void* self, core::byte_view qname) noexcept;

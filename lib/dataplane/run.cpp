@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <stdexcept>
 
 #include "dataplane/runtime.hpp"
 
@@ -25,6 +26,18 @@ std::uint64_t ns(control::duration d)
 }
 
 } // namespace
+
+static std::vector<filter_settings> filters_of(const control::config& cfg)
+{
+    std::vector<filter_settings> out;
+    for (auto const& f : cfg.filters) {
+        char const* kind = f.type == control::filter_config::kind::exact    ? "exact:"
+                           : f.type == control::filter_config::kind::suffix ? "suffix:"
+                                                                            : "regex:";
+        out.push_back({kind + f.pattern, f.action == control::filter_action::drop});
+    }
+    return out;
+}
 
 settings to_settings(const control::config& cfg, const run_options& opts)
 {
@@ -84,11 +97,19 @@ settings to_settings(const control::config& cfg, const run_options& opts)
         ch.scrub_cookies = c.scrub_cookies;
         s.channels.push_back(ch);
     }
-    for (auto const& f : cfg.filters) {
-        char const* kind = f.type == control::filter_config::kind::exact    ? "exact:"
-                           : f.type == control::filter_config::kind::suffix ? "suffix:"
-                                                                            : "regex:";
-        s.filters.push_back({kind + f.pattern, f.action == control::filter_action::drop});
+    s.filters = filters_of(cfg);
+    if (!opts.config_path.empty()) {
+        s.reload_filters = [path = opts.config_path] {
+            auto loaded = control::load_config_file(path);
+            if (!loaded.cfg) {
+                std::string why = path + ": " + std::to_string(loaded.errors.size()) + " error(s)";
+                if (!loaded.errors.empty()) {
+                    why += ", first: " + control::to_string(loaded.errors.front());
+                }
+                throw std::runtime_error(why);
+            }
+            return filters_of(*loaded.cfg);
+        };
     }
     s.slow_ring_size = cfg.slowpath.ring_size;
     s.reasm_max_fragments = cfg.slowpath.max_fragments;

@@ -20,6 +20,8 @@ struct run_options {
     std::string offline_out;            // --out OUT.pcap
     std::vector<std::string> eal_extra; // EAL args after `--`, appended to the config's
     std::string config_name;            // the file the config came from (for messages)
+    std::string config_path;            // --config FILE (SIGHUP re-reads its filters); empty:
+                                        // the embedded default
     bool stage_cycles = false;          // --stage-cycles: per-stage TSC counters
     // The hub's AXA server ([sra] of the config, where the CLI has already applied
     // --sra-listen/--sra-accounts/--sra-cert/--sra-key).

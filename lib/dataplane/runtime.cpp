@@ -16,6 +16,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <future>
 #include <memory>
 #include <stdexcept>
 #include <thread>
@@ -49,14 +50,30 @@ void on_signal(int)
     stop_requested.store(true, std::memory_order_relaxed);
 }
 
-// SIGHUP re-reads the AXA accounts (server::request_reload is async-signal-safe).
+// SIGHUP re-reads the AXA accounts (server::request_reload is async-signal-safe) and asks
+// the control loop to reload the configuration's filters.
 std::atomic<sra_hub*> sra_for_signal{nullptr};
+std::atomic<bool> reload_requested{false};
 
 void on_hup(int)
 {
     if (auto* h = sra_for_signal.load(std::memory_order_acquire)) {
         h->request_reload();
     }
+    reload_requested.store(true, std::memory_order_release);
+}
+
+// The filters as one generation for `workers` (compiles the Hyperscan database; throws
+// match::compile_error or std::invalid_argument naming the bad rule).
+std::unique_ptr<match::generation> filter_generation(const std::vector<filter_settings>& filters,
+                                                     unsigned workers)
+{
+    std::vector<match::rule> rules;
+    for (auto const& f : filters) {
+        rules.push_back(match::parse_rule(f.spec, f.drop ? match::action::drop : match::action::pass,
+                                          static_cast<std::uint32_t>(rules.size())));
+    }
+    return match::make_generation(rules, match::action::pass, workers);
 }
 
 struct ring_deleter {
@@ -246,16 +263,9 @@ run_result run_settings(const settings& s)
             }
         }
 
-        // Qname exclusions: one Hyperscan database for the run, a scratch per worker.
-        std::unique_ptr<match::database> filters;
-        if (!s.filters.empty()) {
-            std::vector<match::rule> rules;
-            for (auto const& f : s.filters) {
-                rules.push_back(match::parse_rule(f.spec, f.drop ? match::action::drop : match::action::pass,
-                                                  static_cast<std::uint32_t>(rules.size())));
-            }
-            filters = std::make_unique<match::database>(match::database::compile(rules, match::action::pass));
-        }
+        // Qname exclusions: one Hyperscan database per generation with a scratch per worker,
+        // published to the workers by QSBR; SIGHUP compiles and publishes the next one.
+        match::publisher filters(nw, filter_generation(s.filters, nw));
 
         // Newness (ch211-214): PSL, message pool and rings; a bad PSL stops the start here.
         std::unique_ptr<newness_hub> newness;
@@ -299,7 +309,7 @@ run_result run_settings(const settings& s)
             l.records = records.get();
             l.blocks = blocks.get();
             l.to_slow = to_slow.get();
-            l.filters = filters.get();
+            l.filters = &filters;
             l.newness = newness.get();
             l.sra = sra ? sra->port(w) : nullptr;
             for (std::size_t i = 0; i < s.ports.size(); ++i) {
@@ -443,11 +453,12 @@ run_result run_settings(const settings& s)
                 }
             }
         } hup;
+        reload_requested.store(false, std::memory_order_relaxed);
+        std::signal(SIGHUP, on_hup);
+        hup.armed = true;
         if (sra) {
             sra->start();
             sra_for_signal.store(sra.get(), std::memory_order_release);
-            std::signal(SIGHUP, on_hup);
-            hup.armed = true;
             std::signal(SIGPIPE, SIG_IGN);
             // Clients log in and switch channels on before the first frame is read.
             auto const until = std::chrono::steady_clock::now() +
@@ -473,6 +484,60 @@ run_result run_settings(const settings& s)
         if (wi != nw) {
             throw dpdk::error("not enough lcores for " + std::to_string(nw) + " workers");
         }
+
+        // SIGHUP: the configuration is re-read and its filters compiled on a helper thread (a
+        // large rule set takes a while; the slow path keeps running), then published to the
+        // workers; the previous generation is freed once every worker has passed a quiescent
+        // point (reclaim, polled here).
+        struct filter_reloader {
+            const settings& s;
+            match::publisher& pub;
+            rt_counters& c;
+            unsigned workers;
+            std::future<std::unique_ptr<match::generation>> pending;
+            void poll(bool& busy)
+            {
+                if (pending.valid()) {
+                    if (pending.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+                        return;
+                    }
+                    busy = true;
+                    try {
+                        auto g = pending.get();
+                        auto const rules = g->db.rule_count();
+                        auto const serial = pub.publish(std::move(g));
+                        c.add(rt_counter::reload_filters);
+                        std::fprintf(stderr, "siehub: SIGHUP: filters reloaded: generation %llu, %zu rule(s)\n",
+                                     static_cast<unsigned long long>(serial), rules);
+                    } catch (const std::exception& e) {
+                        c.add(rt_counter::reload_failed);
+                        std::fprintf(stderr, "siehub: SIGHUP: filters unchanged: %s\n", e.what());
+                    }
+                }
+                if (pub.pending() != 0) {
+                    pub.reclaim();
+                }
+                if (!reload_requested.exchange(false, std::memory_order_acq_rel)) {
+                    return;
+                }
+                busy = true;
+                if (!s.reload_filters) {
+                    c.add(rt_counter::reload_failed);
+                    std::fprintf(stderr, "siehub: SIGHUP: filters unchanged: the embedded default "
+                                         "configuration has no file to re-read\n");
+                    return;
+                }
+                pending = std::async(std::launch::async, [this] {
+                    return filter_generation(s.reload_filters(), workers);
+                });
+            }
+            ~filter_reloader()
+            {
+                if (pending.valid()) {
+                    pending.wait();
+                }
+            }
+        } reload{s, filters, control_counters, nw, {}};
 
         // Control loop on the main lcore.
         auto const hz = rte_get_tsc_hz();
@@ -518,6 +583,7 @@ run_result run_settings(const settings& s)
                     }
                 }
             }
+            reload.poll(busy);
             phase const ph = sh.current();
             if (ph == phase::running) {
                 double const elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,10 @@ struct settings {
     std::uint32_t sender_burst = 0;
     std::vector<channel_settings> channels;
     std::vector<filter_settings> filters; // first match decides; no match passes
+    // SIGHUP: re-reads the configuration and returns its filters (throws std::exception with
+    // the reason when the file no longer loads). Empty: the filters cannot be reloaded (the
+    // embedded default configuration).
+    std::function<std::vector<filter_settings>()> reload_filters;
     std::vector<delegation_settings> delegations;
     std::uint64_t drain_ns = 1'000'000;
     std::uint64_t heartbeat_ns = 500'000'000;

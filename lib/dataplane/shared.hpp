@@ -9,12 +9,9 @@
 #include <vector>
 
 #include "dataplane/txq.hpp"
+#include "match/generation.hpp"
 
 struct rte_mempool;
-
-namespace siehub::match {
-class database;
-}
 struct rte_ring;
 
 namespace siehub::dataplane {
@@ -60,7 +57,7 @@ struct worker_links {
     std::vector<rte_ring*> handoff_out; // [owner] SP/SC: records this worker sends to owner
     std::vector<rte_ring*> handoff_in;  // [producer] SP/SC: records owned by this worker
     std::vector<txq> channel_tx;        // [settings port index] this worker's TX queue
-    const match::database* filters = nullptr; // qname exclusions; nullptr = none
+    match::publisher* filters = nullptr; // qname exclusions (RCU/QSBR generations); nullptr = none
     newness_hub* newness = nullptr;            // channels 211-214; nullptr = off
     sra_port* sra = nullptr;                   // the hub's AXA server; nullptr = off
 };

@@ -239,8 +239,15 @@ int worker::run()
             while (poll_handoff()) {
             }
             pipe_->flush(rte_rdtsc());
+            if (links_.filters != nullptr) {
+                links_.filters->offline(id_); // never reads a filter generation again
+            }
             sh_.done[id_].v.store(true, std::memory_order_release);
             return 0;
+        }
+        if (links_.filters != nullptr) {
+            // Between bursts: no filter generation read before this point is used after it.
+            links_.filters->quiescent(id_);
         }
         if (busy) {
             idle_loops = 0;
