@@ -19,7 +19,7 @@ void payload_keys::add_name(byte_view n, std::uint16_t field, std::uint16_t val)
         truncated = true;
         return;
     }
-    names[n_names++] = {n.data(), r.wire_len, field, val};
+    names[n_names++] = {n.data(), r.wire_len, field, val, r.labels};
 }
 
 void payload_keys::add_ip(byte_view a, std::uint16_t field, std::uint16_t val) noexcept

@@ -20,6 +20,9 @@ struct name_key {
     std::uint16_t len = 0;
     std::uint16_t field_idx = 0;
     std::uint16_t val_idx = 0;
+    // Labels, root excluded, as the guardian counted them (add_name sets it; 0 on a name
+    // longer than the root byte means "not counted": the matcher then walks the name).
+    std::uint8_t labels = 0;
 };
 
 struct ip_key {

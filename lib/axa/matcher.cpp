@@ -2,6 +2,7 @@
 #include "axa/matcher.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <map>
 #include <random>
@@ -33,35 +34,89 @@ inline std::uint64_t mix(std::uint64_t h, std::uint64_t w) noexcept
     return h ^ (h >> 32);
 }
 
-// Hash of the lower-cased bytes [p, p + len) of a name that starts at `base`: whole 8-byte
-// words, the last one overlapping (or, for a suffix shorter than 8 bytes, read from before it
-// within the name and shifted), so the cost grows with bytes/8 and not with labels. Keyed with
-// the generation's random seed so watch sets cannot be chosen to collide.
-inline std::uint64_t name_hash(std::uint64_t seed, const std::uint8_t* base,
-                               const std::uint8_t* p, std::size_t len) noexcept
+// The low `n` bytes (all eight for n >= 8, none for n = 0).
+inline std::uint64_t byte_mask(std::size_t n) noexcept
 {
-    std::uint64_t h = mix(seed, len);
-    std::size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        std::uint64_t w;
-        std::memcpy(&w, p + i, 8);
-        h = mix(h, lower8(w));
-    }
-    std::size_t const rest = len - i;
-    if (rest != 0) {
-        std::uint64_t w = 0;
-        if (p + len - base >= 8) {
-            std::memcpy(&w, p + len - 8, 8);
-            w >>= (8 - rest) * 8;
-        } else {
-            for (std::size_t k = 0; k < rest; ++k) {
-                w |= std::uint64_t{p[i + k]} << (8 * k);
-            }
-        }
-        h = mix(h, lower8(w));
-    }
-    return h | 1; // 0 marks an empty slot
+    return n >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * n)) - 1;
 }
+
+// Eight bytes from name[off] where they fit in the `rlen` >= 8 readable bytes, else the last
+// eight shifted down: bytes past rlen come out arbitrary (the caller masks them) but nothing
+// past name[rlen) is read. No branch: the label lengths of a name do not predict.
+inline std::uint64_t load_at(const std::uint8_t* name, std::size_t rlen, std::size_t off) noexcept
+{
+    std::size_t const pos = off < rlen - 8 ? off : rlen - 8;
+    std::uint64_t w;
+    std::memcpy(&w, name + pos, 8);
+    return w >> ((8 * (off - pos)) & 63);
+}
+
+} // namespace
+
+// Suffix hashes of a wire name in one pass (rlen >= 8 bytes readable from `name`, len of them
+// the name): h[k] (k = 0..labels) is the hash of the suffix made of the last k labels (h[0]:
+// the root alone, h[labels]: the whole name). A forward walk finds the label starts; the
+// labels are then absorbed from the right, each as its length byte and lower-cased bytes in
+// 8-byte words, so every suffix's hash extends the next shorter one's and the exact probe and
+// every `*.` probe share the work. The state starts from the generation's random seed and
+// each word goes through a multiply and a shift (not CRC32C: its linearity would let a watch
+// set collide whatever the seed), so watch sets cannot be chosen to collide. The length
+// bytes make the word sequence decode to one label sequence only.
+std::size_t match_generation::name_pass(const std::uint8_t* name, std::size_t len,
+                                        std::size_t rlen, std::size_t labels,
+                                        std::array<std::uint8_t, 128>& offs,
+                                        std::array<std::uint64_t, 128>& h) const noexcept
+{
+    std::size_t n = 0;
+    std::size_t off = 0;
+    if (labels != 0 || len <= 1) [[likely]] { // counted by the guardian: no end test per label
+        for (; n < labels; ++n) {
+            offs[n] = static_cast<std::uint8_t>(off);
+            off += std::size_t{name[off]} + 1;
+        }
+    } else {
+        while (off < len && name[off] != 0 && n < 127) {
+            offs[n++] = static_cast<std::uint8_t>(off);
+            off += std::size_t{name[off]} + 1;
+        }
+    }
+    offs[n] = static_cast<std::uint8_t>(off < len ? off : len - 1); // the root byte
+    std::uint64_t x = hk_.root;
+    h[0] = x | 1; // 0 marks an empty slot
+    for (std::size_t k = 1; k <= n; ++k) {
+        std::size_t const o = offs[n - k];
+        std::size_t const b = std::size_t{name[o]} + 1; // length byte and label
+        x = mix(x, lower8(load_at(name, rlen, o) & byte_mask(b)));
+        for (std::size_t i = 8; i < b; i += 8) { // labels of 8 bytes and more
+            x = mix(x, lower8(load_at(name, rlen, o + i) & byte_mask(b - i)));
+        }
+        h[k] = x | 1;
+    }
+    return n;
+}
+
+std::size_t match_generation::suffix_hashes(std::span<const std::uint8_t> name,
+                                            std::span<std::uint64_t, 128> out) const noexcept
+{
+    std::array<std::uint8_t, 128> offs;
+    std::array<std::uint64_t, 128> h;
+    std::array<std::uint8_t, 8> pad{};
+    const std::uint8_t* p = name.data();
+    if (name.size() < 8) {
+        std::copy(name.begin(), name.end(), pad.begin());
+        p = pad.data();
+    }
+    std::size_t labels = 0;
+    if (name.empty()) {
+        h[0] = hk_.root | 1;
+    } else {
+        labels = name_pass(p, name.size(), std::max<std::size_t>(name.size(), 8), 0, offs, h);
+    }
+    std::copy(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(labels) + 1, out.begin());
+    return labels;
+}
+
+namespace {
 
 inline bool equal_lower(const std::uint8_t* a, const std::uint8_t* lower, std::size_t n) noexcept
 {
@@ -71,20 +126,6 @@ inline bool equal_lower(const std::uint8_t* a, const std::uint8_t* lower, std::s
         }
     }
     return true;
-}
-
-// Label start offsets of a checked uncompressed name; returns the label count.
-inline std::size_t label_starts(const std::uint8_t* name, std::size_t len,
-                                std::array<std::uint8_t, 128>& offs) noexcept
-{
-    std::size_t n = 0;
-    std::size_t off = 0;
-    while (off < len && name[off] != 0 && n < 127) {
-        offs[n++] = static_cast<std::uint8_t>(off);
-        off += std::size_t{name[off]} + 1;
-    }
-    offs[n] = static_cast<std::uint8_t>(off < len ? off : len - 1); // the root byte
-    return n;
 }
 
 } // namespace
@@ -107,11 +148,11 @@ struct generation_builder {
         t.slots.assign(cap, {});
         t.mask = cap - 1;
         t.bloom.assign((std::size_t{1} << match_generation::bloom_bits) / 64, 0);
-        std::array<std::uint8_t, 128> offs;
+        std::array<std::uint64_t, 128> hs;
         for (const auto& [name, refs] : names) {
             auto const* p = reinterpret_cast<const std::uint8_t*>(name.data());
-            std::size_t const labels = label_starts(p, name.size(), offs);
-            std::uint64_t const h = name_hash(g.seed_, p, p, name.size());
+            std::size_t const labels = g.suffix_hashes({p, name.size()}, hs);
+            std::uint64_t const h = hs[labels];
             t.label_counts[labels >> 6] |= std::uint64_t{1} << (labels & 63);
             std::uint64_t const b = (h >> 40) & ((std::uint64_t{1} << match_generation::bloom_bits) - 1);
             t.bloom[b >> 6] |= std::uint64_t{1} << (b & 63);
@@ -177,10 +218,10 @@ struct generation_builder {
             }
         }
         t.refs_off.push_back(static_cast<std::uint32_t>(g.refs_.size()));
-        constexpr unsigned shift = sizeof(Addr) * 8 - match_generation::dir_bits;
-        t.dir.resize((std::size_t{1} << match_generation::dir_bits) + 1);
+        constexpr unsigned shift = sizeof(Addr) * 8 - match_generation::dir_bits<Addr>;
+        t.dir.resize((std::size_t{1} << match_generation::dir_bits<Addr>) + 1);
         std::size_t k = 0;
-        for (std::size_t p = 0; p <= (std::size_t{1} << match_generation::dir_bits); ++p) {
+        for (std::size_t p = 0; p <= (std::size_t{1} << match_generation::dir_bits<Addr>); ++p) {
             while (k < t.starts.size() && static_cast<std::size_t>(t.starts[k] >> shift) < p) {
                 ++k;
             }
@@ -194,7 +235,12 @@ match_generation::build(std::span<const client_watches> clients, std::size_t cli
 {
     auto g = std::make_shared<match_generation>();
     g->client_count_ = client_count;
-    g->seed_ = (std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
+    {
+        std::random_device rd;
+        std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
+        std::mt19937_64 rng(seq);
+        g->hk_.root = mix(rng(), 0x2e);
+    }
     g->ch_index_.fill(-1);
     g->gate_words_ = (client_count + 63) / 64;
 
@@ -339,41 +385,99 @@ void match_generation::probe(const dns_table& t, std::uint64_t h, const std::uin
     }
 }
 
-void match_generation::match_name(const name_key& n, std::uint16_t ch,
-                                  match_scratch& s) const noexcept
+struct match_generation::name_probe {
+    const dns_table* t;
+    std::uint64_t h;
+    const name_key* key;
+    std::uint16_t off; // where the probed suffix starts in the name
+};
+
+// In phases across the names of one payload (DPDK's bulk lookup): hash every name, queueing
+// its probes and prefetching their bloom words; drop the probes the bloom rules out and
+// prefetch the slots of the rest; then probe. Each phase's loads are independent, so their
+// misses overlap instead of queueing behind one name's hashing.
+void match_generation::match_names(const payload_keys& k, match_scratch& s) const noexcept
 {
-    std::array<std::uint8_t, 128> offs;
-    std::size_t const labels = label_starts(n.name, n.len, offs);
-    if (!dns_exact_.empty() && dns_exact_.has_labels(labels)) {
-        probe(dns_exact_, name_hash(seed_, n.name, n.name, n.len), n.name, n.len, ch, n, s);
-    }
-    if (!dns_wild_.empty()) {
-        // Only the suffixes whose label count some `*.` watch has.
-        for (std::size_t i = 0; i <= labels; ++i) {
-            if (!dns_wild_.has_labels(labels - i)) {
-                continue;
+    constexpr std::size_t cap = 256;
+    std::array<name_probe, cap> q;
+    std::size_t nq = 0;
+    auto const flush = [&] {
+        std::size_t m = 0;
+        for (std::size_t i = 0; i < nq; ++i) {
+            if (q[i].t->bloom_has(q[i].h)) {
+                __builtin_prefetch(&q[i].t->slots[(q[i].h >> 7) & q[i].t->mask]);
+                q[m++] = q[i];
             }
-            const std::uint8_t* p = n.name + offs[i];
-            std::size_t const l = n.len - offs[i];
-            probe(dns_wild_, name_hash(seed_, n.name, p, l), p, l, ch, n, s);
+        }
+        for (std::size_t i = 0; i < m; ++i) {
+            auto const& n = *q[i].key;
+            probe(*q[i].t, q[i].h, n.name + q[i].off, n.len - q[i].off, k.ch, n, s);
+        }
+        nq = 0;
+    };
+    auto const push = [&](const dns_table& t, std::uint64_t h, const name_key& n, std::size_t off) {
+        std::uint64_t const b = (h >> 40) & ((std::uint64_t{1} << bloom_bits) - 1);
+        __builtin_prefetch(&t.bloom[b >> 6]);
+        q[nq++] = {&t, h, &n, static_cast<std::uint16_t>(off)};
+    };
+    std::array<std::uint8_t, 128> offs;
+    std::array<std::uint64_t, 128> pre;
+    for (std::size_t i = 0; i < k.n_names; ++i) {
+        auto const& n = k.names[i];
+        std::array<std::uint8_t, 8> pad{};
+        const std::uint8_t* p = n.name;
+        if (n.len < 8) [[unlikely]] { // name_pass reads whole words
+            std::memcpy(pad.data(), n.name, n.len);
+            p = pad.data();
+        }
+        std::size_t const labels = name_pass(p, n.len, n.len < 8 ? 8 : n.len, n.labels, offs, pre);
+        bool const exact = dns_exact_.has_labels(labels); // false when the table is empty
+        // Only the suffixes whose label count some `*.` watch has (bit j: j labels).
+        std::array<std::uint64_t, 2> wild = dns_wild_.label_counts;
+        if (labels < 64) {
+            wild[0] &= (std::uint64_t{2} << labels) - 1;
+            wild[1] = 0;
+        } else {
+            wild[1] &= (std::uint64_t{2} << (labels - 64)) - 1;
+        }
+        if (nq + labels + 2 > cap) {
+            flush();
+        }
+        if (exact) {
+            push(dns_exact_, pre[labels], n, 0);
+        }
+        for (std::size_t w = 0; w < 2; ++w) {
+            for (std::uint64_t bits = wild[w]; bits != 0; bits &= bits - 1) {
+                std::size_t const j = 64 * w + static_cast<std::size_t>(std::countr_zero(bits));
+                push(dns_wild_, pre[j], n, offs[labels - j]);
+            }
         }
     }
+    flush();
 }
 
 namespace {
 
-template <class Addr, class Table> std::size_t interval(const Table& t, Addr a) noexcept
+constexpr unsigned __int128 v6_value(const std::array<std::uint8_t, 16>& b) noexcept
 {
-    // Last start <= a (starts[0] is 0, so one always exists): the directory narrows the
-    // search to the intervals that start under the same top bits, plus the one before them.
+    unsigned __int128 a = 0;
+    for (auto x : b) {
+        a = (a << 8) | x;
+    }
+    return a;
+}
+
+// The interval holding `a` (the last start <= a; starts[0] is 0, so one always exists): the
+// directory narrows the search to the intervals that start under the same top bits, plus the
+// one before them; usually that leaves one.
+template <unsigned DirBits, class Addr, class Table>
+std::size_t interval(const Table& t, Addr a) noexcept
+{
     const auto& starts = t.starts;
-    constexpr unsigned shift = sizeof(Addr) * 8 - 12;
+    constexpr unsigned shift = sizeof(Addr) * 8 - DirBits;
     auto const p = static_cast<std::size_t>(a >> shift);
     std::size_t lo = t.dir[p] == 0 ? 0 : t.dir[p] - 1;
     std::size_t n = t.dir[p + 1] - lo;
-    if (n == 0) {
-        return lo;
-    }
     while (n > 1) {
         std::size_t const half = n / 2;
         lo = starts[lo + half] <= a ? lo + half : lo;
@@ -384,28 +488,47 @@ template <class Addr, class Table> std::size_t interval(const Table& t, Addr a) 
 
 } // namespace
 
-void match_generation::match_ip(const ip_key& ip, std::uint16_t ch, match_scratch& s) const noexcept
+// Also in phases: prefetch every address's directory slot, then search, prefetching each
+// interval's reference bounds, then report.
+void match_generation::match_ips(const payload_keys& k, match_scratch& s) const noexcept
 {
-    if (ip.family == 4) {
-        if (v4_.starts.empty()) {
-            return;
+    constexpr unsigned b4 = dir_bits<std::uint32_t>;
+    constexpr unsigned b6 = dir_bits<unsigned __int128>;
+    bool const has4 = !v4_.starts.empty();
+    bool const has6 = !v6_.starts.empty();
+    std::array<std::uint32_t, payload_keys::max_ips> iv;
+    for (std::size_t i = 0; i < k.n_ips; ++i) {
+        auto const& ip = k.ips[i];
+        if (ip.family == 4) {
+            if (has4) {
+                __builtin_prefetch(&v4_.dir[core::load_be32(ip.addr.data()) >> (32 - b4)]);
+            }
+        } else if (has6) {
+            __builtin_prefetch(&v6_.dir[static_cast<std::size_t>(ip.addr[0] << 4 | ip.addr[1] >> 4)]);
         }
-        std::uint32_t const a = core::load_be32(ip.addr.data());
-        auto const k = interval(v4_, a);
-        add_refs(v4_.refs_off[k], v4_.refs_off[k + 1] - v4_.refs_off[k], ch, ip.field_idx,
-                 ip.val_idx, s);
-        return;
     }
-    if (v6_.starts.empty()) {
-        return;
+    for (std::size_t i = 0; i < k.n_ips; ++i) {
+        auto const& ip = k.ips[i];
+        std::size_t j = ~std::size_t{0};
+        if (ip.family == 4) {
+            if (has4) {
+                j = interval<b4>(v4_, core::load_be32(ip.addr.data()));
+                __builtin_prefetch(&v4_.refs_off[j]);
+            }
+        } else if (has6) {
+            j = interval<b6>(v6_, v6_value(ip.addr));
+            __builtin_prefetch(&v6_.refs_off[j]);
+        }
+        iv[i] = static_cast<std::uint32_t>(j);
     }
-    unsigned __int128 a = 0;
-    for (auto b : ip.addr) {
-        a = (a << 8) | b;
+    for (std::size_t i = 0; i < k.n_ips; ++i) {
+        auto const& ip = k.ips[i];
+        if (iv[i] == ~std::uint32_t{0}) {
+            continue;
+        }
+        const auto& r = ip.family == 4 ? v4_.refs_off : v6_.refs_off;
+        add_refs(r[iv[i]], r[iv[i] + 1] - r[iv[i]], k.ch, ip.field_idx, ip.val_idx, s);
     }
-    auto const k = interval(v6_, a);
-    add_refs(v6_.refs_off[k], v6_.refs_off[k + 1] - v6_.refs_off[k], ch, ip.field_idx, ip.val_idx,
-             s);
 }
 
 std::span<const match_hit> match_generation::match(const payload_keys& k,
@@ -426,11 +549,20 @@ std::span<const match_hit> match_generation::match(const payload_keys& k,
     if (k.error) {
         add_refs(err_off_, err_len_, k.ch, field_idx_error, field_idx_error, s);
     }
+    // The names' bytes and the address keys are loaded up front so that, where they are not
+    // in cache, their misses overlap instead of queueing behind each name's hashing.
     for (std::size_t i = 0; i < k.n_names; ++i) {
-        match_name(k.names[i], k.ch, s);
+        __builtin_prefetch(k.names[i].name);
+        __builtin_prefetch(k.names[i].name + k.names[i].len - 1);
     }
-    for (std::size_t i = 0; i < k.n_ips; ++i) {
-        match_ip(k.ips[i], k.ch, s);
+    for (std::size_t i = 0; i < k.n_ips; i += 2) {
+        __builtin_prefetch(&k.ips[i]);
+    }
+    if (k.n_names != 0 && (!dns_exact_.empty() || !dns_wild_.empty())) {
+        match_names(k, s);
+    }
+    if (k.n_ips != 0 && (!v4_.starts.empty() || !v6_.starts.empty())) {
+        match_ips(k, s);
     }
     return s.hits_;
 }

@@ -4,12 +4,16 @@
 // so it can be published to data-plane workers behind RCU/QSBR and read without locks:
 //
 //  * dns= : two open-addressing tables (exact, `*.` suffix) keyed by a seeded hash of the
-//           lower-cased wire name (8 bytes at a time); a payload name is probed whole (exact)
-//           and at each suffix whose label count some `*.` watch has, each probe behind a
-//           32 KiB bloom filter; a hit compares the bytes (no false positives);
+//           lower-cased wire name; one pass over a payload name yields the hash of every
+//           suffix (labels absorbed from the right, each suffix's hash extending the next
+//           shorter one's), and the name is probed whole (exact) and at each suffix whose
+//           label count some `*.` watch has, each probe behind a 32 KiB bloom filter; a hit
+//           compares the bytes (no false positives). The names of one payload go in phases:
+//           hash all, test the blooms, probe (bloom words and slots prefetched in between);
 //  * ip=  : per family, the prefixes cut the address space into disjoint intervals, each
 //           holding every prefix that covers it (prefixes nest, so a sweep with a stack builds
-//           them); a lookup is one binary search;
+//           them); a directory by the top 16 (IPv4) or 12 (IPv6) bits narrows the search for
+//           the interval to the few that start under the same bits (usually one);
 //  * ch=  : per channel, the watches; errors: one list;
 //  * channel gate: per channel, a bitset of the clients that switched it on.
 //
@@ -82,6 +86,12 @@ public:
     // Whether any dns=/ip= watch exists (else key extraction can be skipped).
     [[nodiscard]] bool needs_keys() const noexcept { return !dns_exact_.empty() || !dns_wild_.empty() || !v4_.starts.empty() || !v6_.starts.empty(); }
 
+    // The hashes this generation gives every suffix of a wire name (out[k]: its last k labels,
+    // out[0]: the root), computed in one pass as match() does; returns the label count (at
+    // most 127). out[label count] is the whole name's. For tests and tools.
+    std::size_t suffix_hashes(std::span<const std::uint8_t> name,
+                              std::span<std::uint64_t, 128> out) const noexcept;
+
     // Hits of one payload; `s` must have been sized for client_count(). Returns the hits
     // (valid until the next match with the same scratch), ordered by first hit.
     std::span<const match_hit> match(const payload_keys& k, match_scratch& s) const noexcept;
@@ -115,7 +125,10 @@ private:
             return (bloom[b >> 6] >> (b & 63)) & 1;
         }
     };
-    static constexpr unsigned dir_bits = 12; // a first-level directory by the top address bits
+    // A first-level directory by the top address bits: 16 for IPv4 (256 KiB; watches are
+    // rarely wider than /16, so most slots lead straight to one interval), 12 for IPv6.
+    template <class Addr>
+    static constexpr unsigned dir_bits = sizeof(Addr) == 4 ? 16 : 12;
     template <class Addr> struct ip_table {
         std::vector<Addr> starts; // sorted interval starts (starts[0] = 0)
         std::vector<std::uint32_t> refs_off; // per interval, + one past the end
@@ -127,14 +140,21 @@ private:
                   std::uint16_t val, match_scratch& s) const noexcept;
     void probe(const dns_table& t, std::uint64_t h, const std::uint8_t* name, std::size_t len,
                std::uint16_t ch, const name_key& key, match_scratch& s) const noexcept;
-    void match_name(const name_key& n, std::uint16_t ch, match_scratch& s) const noexcept;
-    void match_ip(const ip_key& ip, std::uint16_t ch, match_scratch& s) const noexcept;
+    std::size_t name_pass(const std::uint8_t* name, std::size_t len, std::size_t rlen,
+                          std::size_t labels, std::array<std::uint8_t, 128>& offs,
+                          std::array<std::uint64_t, 128>& h) const noexcept;
+    struct name_probe; // one table probe queued by match_names
+    void match_names(const payload_keys& k, match_scratch& s) const noexcept;
+    void match_ips(const payload_keys& k, match_scratch& s) const noexcept;
 
     friend struct generation_builder;
 
     std::size_t client_count_ = 0;
     std::size_t watch_count_ = 0;
-    std::uint64_t seed_ = 0; // name hash key, random per generation
+    struct hash_keys { // the name hash's key, random per generation
+        std::uint64_t root = 0; // the state after the root (the empty suffix)
+    };
+    hash_keys hk_;
     std::array<std::int32_t, ch_max + 1> ch_index_{};
     std::size_t gate_words_ = 0;
     std::vector<std::uint64_t> gate_bits_; // per indexed channel: gate_words_ words

@@ -522,9 +522,8 @@ run_result run_settings(const settings& s)
                 }
                 busy = true;
                 if (!s.reload_filters) {
-                    c.add(rt_counter::reload_failed);
-                    std::fprintf(stderr, "siehub: SIGHUP: filters unchanged: the embedded default "
-                                         "configuration has no file to re-read\n");
+                    // Nothing to re-read (the embedded default): only the AXA accounts reload.
+                    std::fprintf(stderr, "siehub: SIGHUP: no --config file: filters unchanged\n");
                     return;
                 }
                 pending = std::async(std::launch::async, [this] {

@@ -200,3 +200,335 @@ TEST_CASE("keys: dnsdedupe rdata names and addresses", "[axa][matcher]")
     rdata_keys(5, bad, 12, 0, k);
     CHECK(k.n_names == 3);
 }
+
+namespace {
+
+// A random wire name: `labels` labels of 1..maxlen bytes from a small alphabet (so that
+// watch names and payload names share suffixes), in random case.
+std::vector<std::uint8_t> random_name(std::mt19937& rng, std::size_t labels, std::size_t maxlen)
+{
+    static constexpr char alpha[] = "abAB0-";
+    std::vector<std::uint8_t> n;
+    for (std::size_t l = 0; l < labels; ++l) {
+        std::size_t const len = 1 + rng() % maxlen;
+        n.push_back(static_cast<std::uint8_t>(len));
+        for (std::size_t i = 0; i < len; ++i) {
+            n.push_back(static_cast<std::uint8_t>(alpha[rng() % 6]));
+        }
+    }
+    n.push_back(0);
+    return n;
+}
+
+std::vector<std::size_t> label_offsets_of(const std::vector<std::uint8_t>& n)
+{
+    std::vector<std::size_t> offs;
+    for (std::size_t o = 0; n[o] != 0; o += n[o] + 1u) {
+        offs.push_back(o);
+    }
+    return offs;
+}
+
+std::vector<std::uint8_t> upper(std::vector<std::uint8_t> n)
+{
+    for (auto& c : n) {
+        c = static_cast<std::uint8_t>(c >= 'a' && c <= 'z' ? c - 32 : c);
+    }
+    return n;
+}
+
+} // namespace
+
+TEST_CASE("matcher: one-pass suffix hashes equal the whole-name hash of each suffix", "[axa][matcher]")
+{
+    std::bitset<ch_max + 1> on;
+    on.set(1);
+    std::vector<watch_entry> w{make_watch(1, watch_type::dns, 0, 0, wire("example.com."))};
+    std::vector<client_watches> cw{{0, w, &on}};
+    auto g = match_generation::build(cw, 1);
+    auto g2 = match_generation::build(cw, 1);
+    std::mt19937 rng(11);
+    std::array<std::uint64_t, 128> whole{}, part{}, up{}, other{};
+    std::map<std::uint64_t, std::vector<std::uint8_t>> seen; // distinct lower-case names
+    for (int iter = 0; iter < 3000; ++iter) {
+        // 1..12 labels of up to 3, 9 or 40 bytes: words shorter than, across and beyond 8 bytes.
+        std::size_t const maxlen = std::array<std::size_t, 3>{3, 9, 40}[rng() % 3];
+        auto const n = random_name(rng, 1 + rng() % 12, maxlen);
+        if (n.size() > 255) {
+            continue;
+        }
+        auto const offs = label_offsets_of(n);
+        std::size_t const labels = g->suffix_hashes(n, whole);
+        REQUIRE(labels == offs.size());
+        for (std::size_t k = 0; k <= labels; ++k) {
+            // The suffix of the last k labels as a name of its own, copied so that its
+            // buffer ends where it ends.
+            std::size_t const off = k == labels ? 0 : (k == 0 ? n.size() - 1 : offs[labels - k]);
+            std::vector<std::uint8_t> const suf(n.begin() + static_cast<long>(off), n.end());
+            REQUIRE(g->suffix_hashes(suf, part) == k);
+            CHECK(part[k] == whole[k]);
+        }
+        REQUIRE(g->suffix_hashes(upper(n), up) == labels);
+        for (std::size_t k = 0; k <= labels; ++k) {
+            CHECK(up[k] == whole[k]); // case-insensitive
+            CHECK((whole[k] & 1) == 1); // never the empty-slot 0
+        }
+        // Another generation keys the hash differently.
+        g2->suffix_hashes(n, other);
+        CHECK(other[labels] != whole[labels]);
+        // Different names (ignoring case) hash differently (a 2^-63 chance each to fail).
+        std::vector<std::uint8_t> lower(n);
+        for (auto& c : lower) {
+            c = siehub::dns::ascii_lower(c);
+        }
+        auto const [it, fresh] = seen.emplace(whole[labels], lower);
+        CHECK((fresh || it->second == lower));
+    }
+}
+
+TEST_CASE("matcher: a name of 127 labels, and names shorter than 8 bytes", "[axa][matcher]")
+{
+    std::vector<std::uint8_t> longest;
+    for (int i = 0; i < 127; ++i) {
+        longest.push_back(1);
+        longest.push_back(i % 2 ? 'a' : 'B');
+    }
+    longest.push_back(0);
+    REQUIRE(longest.size() == 255);
+    std::vector<std::uint8_t> const tail2(longest.end() - 5, longest.end()); // the last 2 labels
+    std::bitset<ch_max + 1> on;
+    on.set(1);
+    std::vector<watch_entry> w0{make_watch(4, watch_type::dns, 0, 0, upper(longest))};
+    std::vector<watch_entry> w1{make_watch(2, watch_type::dns, 0, watch_flag_wild, tail2)};
+    std::vector<watch_entry> w2{make_watch(3, watch_type::dns, 0, 0, wire("a."))};
+    std::vector<client_watches> cw{{0, w0, &on}, {1, w1, &on}, {2, w2, &on}};
+    auto g = match_generation::build(cw, 3);
+    std::array<std::uint64_t, 128> h{};
+    CHECK(g->suffix_hashes(longest, h) == 127);
+    match_scratch s(3);
+    payload_keys k;
+    k.ch = 1;
+    auto clients = [&](const std::vector<std::uint8_t>& n, bool by_hand) {
+        k.clear();
+        if (by_hand) { // a key the guardian did not count: the matcher walks the name
+            k.names[0] = {n.data(), static_cast<std::uint16_t>(n.size()), 1, 0};
+            k.n_names = 1;
+        } else {
+            k.add_name(n, 1, 0);
+            REQUIRE(k.n_names == 1);
+        }
+        std::vector<std::uint32_t> got;
+        for (auto hit : g->match(k, s)) {
+            got.push_back(hit.client);
+        }
+        std::sort(got.begin(), got.end());
+        return got;
+    };
+    for (bool by_hand : {false, true}) {
+        CHECK(clients(longest, by_hand) == std::vector<std::uint32_t>{0, 1});
+        CHECK(clients(upper(longest), by_hand) == std::vector<std::uint32_t>{0, 1});
+        CHECK(clients(tail2, by_hand) == std::vector<std::uint32_t>{1});
+        CHECK(clients(wire("A."), by_hand) == std::vector<std::uint32_t>{2});
+        CHECK(clients(wire("x.a."), by_hand).empty());
+        CHECK(clients(wire("."), by_hand).empty());
+    }
+}
+
+TEST_CASE("matcher: random dns= watch sets agree with a naive scan", "[axa][matcher]")
+{
+    std::mt19937 rng(5);
+    std::bitset<ch_max + 1> on;
+    on.set(3);
+    constexpr std::uint32_t clients = 40;
+    // Zones to draw from: few, short and from a small alphabet, so names share suffixes.
+    std::vector<std::vector<std::uint8_t>> zones;
+    for (int i = 0; i < 30; ++i) {
+        zones.push_back(random_name(rng, 1 + rng() % 3, rng() % 4 ? 3 : 12));
+    }
+    auto const prepend = [&](std::vector<std::uint8_t> z, std::size_t labels) {
+        auto const p = random_name(rng, labels, rng() % 2 ? 2 : 10);
+        z.insert(z.begin(), p.begin(), p.end() - 1);
+        return z;
+    };
+    struct nw {
+        std::uint32_t c;
+        std::uint16_t tag;
+        bool wild;
+        std::vector<std::uint8_t> name;
+    };
+    std::vector<nw> all;
+    std::vector<std::vector<watch_entry>> ws(clients);
+    for (std::uint32_t c = 0; c < clients; ++c) {
+        for (std::uint16_t t = 1; t <= 12; ++t) {
+            bool wild = rng() % 2;
+            auto n = prepend(zones[rng() % zones.size()], rng() % 3);
+            if (c == 0 && t == 12) {
+                n = {0}; // the root: `*.` matches every name
+                wild = true;
+            }
+            ws[c].push_back(make_watch(t, watch_type::dns, 0, wild ? watch_flag_wild : 0, n));
+            all.push_back({c, t, wild, n});
+        }
+    }
+    std::vector<client_watches> cw;
+    for (std::uint32_t c = 0; c < clients; ++c) {
+        cw.push_back({c, ws[c], &on});
+    }
+    auto g = match_generation::build(cw, clients);
+    match_scratch s(clients);
+    payload_keys k;
+    k.ch = 3;
+    auto const ieq = [](const std::uint8_t* a, const std::uint8_t* b, std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) {
+            if (siehub::dns::ascii_lower(a[i]) != siehub::dns::ascii_lower(b[i])) {
+                return false;
+            }
+        }
+        return true;
+    };
+    std::size_t matched = 0;
+    for (int iter = 0; iter < 3000; ++iter) {
+        // 1..6 names per payload, each in a buffer of its own size.
+        std::vector<std::vector<std::uint8_t>> names;
+        std::size_t const nn = 1 + rng() % 6;
+        for (std::size_t i = 0; i < nn; ++i) {
+            auto n = prepend(rng() % 4 ? zones[rng() % zones.size()] : random_name(rng, 1, 3),
+                             rng() % 4);
+            if (rng() % 3 == 0) {
+                n = upper(n);
+            }
+            names.push_back(std::move(n));
+        }
+        k.clear();
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            k.add_name(names[i], 8, static_cast<std::uint16_t>(i));
+        }
+        REQUIRE(k.n_names == names.size());
+        std::map<std::uint32_t, std::uint16_t> want;
+        for (const auto& w : all) {
+            bool hit = false;
+            for (const auto& n : names) {
+                if (!w.wild) {
+                    hit = hit || (n.size() == w.name.size() && ieq(n.data(), w.name.data(), n.size()));
+                    continue;
+                }
+                for (std::size_t o = 0;; o += n[o] + 1u) { // every label boundary, the root too
+                    if (n.size() - o == w.name.size() && ieq(n.data() + o, w.name.data(), w.name.size())) {
+                        hit = true;
+                    }
+                    if (n[o] == 0) {
+                        break;
+                    }
+                }
+            }
+            if (hit) {
+                auto const it = want.find(w.c);
+                if (it == want.end() || w.tag < it->second) {
+                    want[w.c] = w.tag;
+                }
+            }
+        }
+        std::map<std::uint32_t, std::uint16_t> got;
+        for (auto h : g->match(k, s)) {
+            REQUIRE(got.count(h.client) == 0); // each client once
+            got[h.client] = h.tag;
+        }
+        REQUIRE(got == want);
+        matched += want.size() > 1 ? 1 : 0; // beyond client 0's root watch
+    }
+    CHECK(matched > 300); // the draw exercises hits, not only misses
+    CHECK(matched < 2900);
+}
+
+TEST_CASE("matcher: random IPv4 and IPv6 prefixes, several addresses a payload", "[axa][matcher]")
+{
+    std::mt19937 rng(9);
+    std::bitset<ch_max + 1> on;
+    on.set(2);
+    constexpr std::uint32_t clients = 30;
+    using u128 = unsigned __int128;
+    struct pfx {
+        std::uint32_t c;
+        std::uint16_t tag;
+        int family;
+        u128 lo, hi;
+    };
+    std::vector<pfx> all;
+    std::vector<std::vector<watch_entry>> ws(clients);
+    auto const to_bytes = [](u128 a, int family) {
+        std::vector<std::uint8_t> b(family == 4 ? 4 : 16);
+        for (std::size_t i = b.size(); i-- > 0;) {
+            b[i] = static_cast<std::uint8_t>(a);
+            a >>= 8;
+        }
+        return b;
+    };
+    auto const rand_addr = [&](int family) {
+        // Clustered (nesting, sharing directory slots) under 10/8 or 2001:db8::/32.
+        if (family == 4) {
+            return u128{0x0a000000u | (rng() & 0x00ffffffu)};
+        }
+        u128 a = (u128{0x20010db8} << 96) | (u128{rng() & 0xffffu} << 80) | rng();
+        return a;
+    };
+    for (std::uint32_t c = 0; c < clients; ++c) {
+        for (std::uint16_t t = 1; t <= 16; ++t) {
+            int const family = rng() % 2 ? 4 : 6;
+            unsigned const bits = family == 4 ? 32 : 128;
+            unsigned const len = family == 4 ? 4 + rng() % 29 : 16 + rng() % 113;
+            u128 const all1 = ~u128{0};
+            u128 const span = bits == 128 ? all1 : (u128{1} << bits) - 1;
+            u128 const host = len >= bits ? 0 : (u128{1} << (bits - len)) - 1;
+            u128 const lo = rand_addr(family) & ~host & span;
+            auto p = to_bytes(lo, family);
+            p.resize((len + 7) / 8);
+            ws[c].push_back(make_watch(t, family == 4 ? watch_type::ipv4 : watch_type::ipv6,
+                                       static_cast<std::uint8_t>(len), 0, p));
+            all.push_back({c, t, family, lo, lo | host});
+        }
+    }
+    std::vector<client_watches> cw;
+    for (std::uint32_t c = 0; c < clients; ++c) {
+        cw.push_back({c, ws[c], &on});
+    }
+    auto g = match_generation::build(cw, clients);
+    match_scratch s(clients);
+    payload_keys k;
+    k.ch = 2;
+    for (int iter = 0; iter < 5000; ++iter) {
+        k.clear();
+        std::vector<std::pair<int, u128>> addrs;
+        std::size_t const n = 1 + rng() % 5;
+        for (std::size_t i = 0; i < n; ++i) {
+            int const family = rng() % 2 ? 4 : 6;
+            u128 a = rand_addr(family);
+            if (rng() % 2) { // inside some watched prefix of that family
+                for (const auto& p : all) {
+                    if (p.family == family && rng() % 8 == 0) {
+                        a = p.lo + (rng() % 4 == 0 ? p.hi - p.lo : 0);
+                        break;
+                    }
+                }
+            }
+            addrs.emplace_back(family, a);
+            auto const b = to_bytes(a, family);
+            k.add_ip(b, 12, static_cast<std::uint16_t>(i));
+        }
+        std::map<std::uint32_t, std::uint16_t> want;
+        for (const auto& p : all) {
+            for (auto [family, a] : addrs) {
+                if (family == p.family && a >= p.lo && a <= p.hi) {
+                    auto const it = want.find(p.c);
+                    if (it == want.end() || p.tag < it->second) {
+                        want[p.c] = p.tag;
+                    }
+                }
+            }
+        }
+        std::map<std::uint32_t, std::uint16_t> got;
+        for (auto h : g->match(k, s)) {
+            got[h.client] = h.tag;
+        }
+        REQUIRE(got == want);
+    }
+}
