@@ -17,6 +17,13 @@ kernel moves the 802.1Q tag into PACKET_AUXDATA; it is put back here), every fra
 sub-interfaces, a plain UDP socket on <veth>.204 must receive the same ch204 datagrams; where it
 has not, that part is skipped, saying so.
 
+AXA through the exception path (issue 7): the hub also serves AXA on 198.18.0.1:49500; a
+client in the sensor's namespace connects over the veth (TCP: worker -> TAP -> the hub's
+kernel, and back through the control loop), logs in, watches ch=204, switches 204 on, and must
+receive one WHIT per ch204 payload the hub put on the wire while it ran, byte for byte.
+(WHITs queued after the workers stop, the shutdown EXPIRATIONs, cannot reach a client behind
+the exception path: it stops with the workers; docs/sra.md says so.)
+
 The sensor stream is nmsg-udp-8430-mtu1280.pcap (1280-byte containers, two of them NMSG-
 fragmented); IP-fragmented ingest (7-8 KB containers over a 1500-byte MTU) is covered by
 siehub_offline_test.py.
@@ -24,6 +31,7 @@ Usage: siehub_veth_test.py SIEHUB SIEHUB_NMSG TESTDATA   (root; exit 77 = skippe
 """
 import ctypes
 import json
+import threading
 import os
 import signal
 import socket
@@ -35,6 +43,7 @@ import time
 
 SKIP = 77
 HUB_IP, SENSOR_IP, PREFIX = "198.18.0.1", "198.18.0.2", 24
+AXA_PORT = 49500
 BCAST = "198.18.0.255"
 NMSG_PORT = 8430
 CLONE_NEWNET = 0x40000000
@@ -44,6 +53,14 @@ TP_STATUS_VLAN_VALID, TP_STATUS_VLAN_TPID_VALID = 1 << 4, 1 << 6
 PACKET_OUTGOING = 4
 
 siehub, tool, td = sys.argv[1:4]
+
+# The AXA client and nmsg helpers of the siehub-sra test (its main() runs only with its own
+# argv, so load the module with harmless argv and skip main), as siehub_hub_sra_test.py does.
+_src = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "siehub_sra_test.py")).read()
+sra = type(sys)("sra_helpers")
+_argv, sys.argv = sys.argv, ["x", "x", "x"]
+exec(compile(_src.replace("\nmain()\n", "\n"), "siehub_sra_test.py", "exec"), sra.__dict__)
+sys.argv = _argv
 pid = os.getpid()
 hub_ns, sensor_ns = f"sh-hub-{pid}", f"sh-sensor-{pid}"
 veth_hub, veth_sensor, tap = f"shh{pid}", f"shs{pid}", f"sht{pid}"
@@ -266,6 +283,19 @@ class capture:
             self.frames.append((time.time(), data))
 
 
+def tx_checksum_off(ifname):
+    """ethtool -K IF tx off, by ioctl (no ethtool here). A veth leaves TCP/UDP checksums for
+    the receiver to fill in (CHECKSUM_PARTIAL); an AF_PACKET port hands the frame on as it is,
+    and the hub's kernel would drop the TCP segments it got through the TAP. NICs put complete
+    checksums on the wire, so this is the sensor's veth behaving like one."""
+    import array
+    import fcntl
+    ev = array.array("I", [0x17, 0])  # ETHTOOL_STXCSUM, off
+    ifr = struct.pack("16sP", ifname.encode(), ev.buffer_info()[0]).ljust(40, b"\0")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        fcntl.ioctl(s.fileno(), 0x8946, ifr)  # SIOCETHTOOL
+
+
 def mac_of(ifname, ns):
     out = ip("-j", "link", "show", "dev", ifname, ns=ns).stdout
     return bytes.fromhex(json.loads(out)[0]["address"].replace(":", ""))
@@ -329,6 +359,8 @@ def main():
         sysctl("net/ipv4/conf/default/rp_filter", "0")
         sysctl(f"net/ipv4/conf/{veth_sensor}/rp_filter", "0")
     ip("addr", "add", f"{SENSOR_IP}/{PREFIX}", "dev", veth_sensor, ns=sensor_ns)
+    with netns(sensor_ns):
+        tx_checksum_off(veth_sensor)
     ip("link", "set", veth_sensor, "up", ns=sensor_ns)
     hub_mac = mac_of(veth_hub, hub_ns)
 
@@ -379,9 +411,13 @@ tx_port = "veth"
 [dedup]
 max_entries = 65536
 """)
+    accounts = os.path.join(work, "accounts")
+    with open(accounts, "w") as f:
+        f.write("user tester 204\n")
     log = open(os.path.join(work, "siehub.log"), "w+")
     hub = subprocess.Popen(["ip", "netns", "exec", hub_ns, siehub, "--config", conf,
-                            "--duration", "20", "--stats-json", stats],
+                            "--duration", "20", "--stats-json", stats,
+                            "--sra-listen", f"tcp:*,{AXA_PORT}", "--sra-accounts", accounts],
                            stdout=log, stderr=subprocess.STDOUT)
 
     # Ready once the TAP is up with the hub's address (set before the workers start).
@@ -434,6 +470,47 @@ max_entries = 65536
     check("the hub's kernel sent ARP and echo replies to the TAP", tap_tx >= 4, str(tap_tx))
     veth_rx_kernel = sysfs_counter(veth_hub, "rx_packets", hub_ns)
 
+    # An AXA client in the sensor's namespace, through the hub port's exception path.
+    OP = sra.OP
+    whits = []
+    axa = None
+    try:
+        with netns(sensor_ns):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(5)
+        s.connect((HUB_IP, AXA_PORT))
+        axa = sra.Client(s)
+        hello = axa.recv()
+        check("AXA over the exception path: HELLO", hello is not None and hello[0] == OP["HELLO"], str(hello))
+        r = axa.login("tester")
+        check("AXA: login", r is not None and r[0] == OP["OK"], str(r))
+        axa.send(OP["WATCH"], 1, sra.watch_body("ch=204"), 2)
+        r = axa.reply()
+        check("AXA: watch ch=204", r is not None and r[0] == OP["OK"], str(r))
+        axa.send(OP["CHANNEL"], 0, struct.pack("<HB", 204, 1), 2)
+        r = axa.reply()
+        check("AXA: channel 204 on", r is not None and r[0] == OP["OK"], str(r))
+    except OSError as e:
+        check("AXA client connects to 198.18.0.1:49500 through the exception path", False, repr(e))
+        axa = None
+
+    def collect():
+        while True:
+            try:
+                m = axa.recv()
+            except OSError:
+                return
+            if m is None:
+                return
+            if m[0] == OP["WHIT"]:
+                whits.append(m)
+
+    collector = None
+    if axa is not None:
+        axa.s.settimeout(None)
+        collector = threading.Thread(target=collect, daemon=True)
+        collector.start()
+
     # The sensor's nmsg stream.
     datagrams = udp_payloads(os.path.join(td, "pcap", "nmsg-udp-8430-mtu1280.pcap"), NMSG_PORT)
     check("sensor stream read", len(datagrams) == 15, str(len(datagrams)))
@@ -450,6 +527,17 @@ max_entries = 65536
             break
         time.sleep(0.05)
     time.sleep(0.3)
+    # The AXA client has its WHITs once their count stops moving (or 5 s).
+    last, deadline = -1, time.time() + 5
+    while axa is not None and time.time() < deadline:
+        cap.drain()
+        if len(whits) == last and last > 0:
+            break
+        last = len(whits)
+        time.sleep(0.5)
+    whits_before_stop = list(whits)
+    cap.drain()
+    frames_before_stop = len(cap.frames)
     hub.send_signal(signal.SIGTERM)
     deadline = time.time() + 10
     while hub.poll() is None and time.time() < deadline:
@@ -471,8 +559,11 @@ max_entries = 65536
         if fr[12:14] != b"\x81\x00":
             others += 1
             et = fr[12:14]
-            if not (et == b"\x08\x06" or (et == b"\x08\x00" and fr[14 + 9] == 1)):
-                stray.append(fr[:40].hex())  # only the kernel's ARP and ICMP may come untagged
+            ihl = (fr[14] & 0x0F) * 4 if et == b"\x08\x00" else 0
+            axa_tcp = et == b"\x08\x00" and fr[14 + 9] == 6 and \
+                struct.unpack("!H", fr[14 + ihl:14 + ihl + 2])[0] == AXA_PORT
+            if not (et == b"\x08\x06" or (et == b"\x08\x00" and fr[14 + 9] == 1) or axa_tcp):
+                stray.append(fr[:40].hex())  # only the kernel's ARP, ICMP and AXA TCP are untagged
             continue
         try:
             vlan, src_mac, sip, dip, dport, payload = parse_channel_frame(fr)
@@ -485,7 +576,7 @@ max_entries = 65536
             continue
         by_vlan.setdefault(vlan, []).append((t, fr, payload))
     check("every channel frame is well formed and addressed as configured", not bad, str(bad[:5]))
-    check("nothing but ARP and ICMP leaves the hub untagged (no IPv6, no other chatter)",
+    check("nothing but ARP, ICMP and the AXA session leaves the hub untagged (no IPv6, no other chatter)",
           not stray, str(stray[:3]))
     check("VLAN tags arrived in PACKET_AUXDATA", cap.stripped > 0, str(cap.stripped))
     check("only the configured VLANs", set(by_vlan) <= {202, 204, 221}, str(sorted(by_vlan)))
@@ -507,6 +598,31 @@ max_entries = 65536
     check("ch204 no RRset inserted twice", len(set(map(key, ins))) == len(ins))
     check("ch204 one EXPIRATION per INSERTION at shutdown", sorted(map(key, ins)) == sorted(map(key, exp)),
           f"{len(ins)} insertions, {len(exp)} expirations")
+
+    # AXA: one WHIT per ch204 payload on the wire before the stop, each a complete nmsg unit
+    # with its CRC; every payload of an unfragmented ch204 datagram is among them, byte for byte.
+    if axa is not None:
+        before = [(t, fr) for t, fr, _ in by_vlan.get(204, []) if cap.frames.index((t, fr)) < frames_before_stop]
+        pre = os.path.join(work, "ch204-before-stop.pcap")
+        write_pcap(pre, before)
+        n_before = len(decode_channel(pre, 204))
+        plain = []
+        for t, fr, payload in by_vlan.get(204, []):
+            if (t, fr) in before and payload[4] & 3 == 0:  # neither zlib nor an NMSG fragment
+                plain += sra.container_payloads(payload[10:])[0]
+        got, units_ok = [], True
+        for op, tag, pv, body in whits_before_stop:
+            unit = body[20:]
+            ps, crcs = sra.container_payloads(unit[10:])
+            crc = int.from_bytes(sra.crc32c(sra.vendor_of(ps[0])).to_bytes(4, "big"), "little") if ps else None
+            units_ok &= unit[:4] == b"NMSG" and len(ps) == 1 and crcs == [crc] and tag == 1
+            got += ps
+        check("AXA through the exception path: one WHIT per ch204 payload of the run",
+              len(got) == n_before > 0, f"{len(got)} WHITs, {n_before} ch204 payloads")
+        check("AXA: every WHIT one nmsg payload with its CRC, tag 1", units_ok)
+        check("AXA: the payloads of unfragmented ch204 datagrams arrived byte for byte",
+              plain and all(x in got for x in plain), f"{sum(x in got for x in plain)} of {len(plain)}")
+        axa.s.close()
 
     # ch202 and ch221 against the sensor's own dnsqr file (independent of the pipeline).
     with open(os.path.join(td, "nmsg/dnsqr.jsonl")) as f:
