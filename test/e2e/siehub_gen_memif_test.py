@@ -13,50 +13,17 @@ import subprocess
 import sys
 import tempfile
 
+from memif_hub import gen_tx, hub_config
+
 GEN, HUB = (os.path.abspath(p) for p in sys.argv[1:3])
-
-CONFIG = """[hub]
-name = "gen-memif-test"
-stats_interval = "1s"
-[eal]
-args = ["--no-huge", "--no-pci", "-m", "256", "--file-prefix=gen-memif-hub-{{pid}}",
-        "--log-level=lib.eal:error", "--log-level=pmd.net.memif:error"]
-[workers]
-main_lcore = 0
-lcores = [1]
-[[port]]
-name = "sensors"
-device = "net_memif0,role=server,socket={sock},socket-abstract=no"
-role = "ingest"
-rss = false
-address = "192.0.2.1/24"
-[[port]]
-name = "out"
-device = "net_null_out0"
-role = "output"
-rss = false
-address = "192.0.2.1/24"
-[ingest]
-udp_ports = [8430]
-[[channel]]
-number = 202
-[[channel]]
-number = 204
-[[channel]]
-number = 220
-[[channel]]
-number = 221
-[[channel]]
-number = 255
-"""
-
 
 def main():
     with tempfile.TemporaryDirectory(prefix="siehub-gen-memif-") as tmp:
         sock = os.path.join(tmp, "memif.sock")
         cfg = os.path.join(tmp, "hub.conf")
         with open(cfg, "w") as f:
-            f.write(CONFIG.format(sock=sock))
+            f.write(hub_config("gen-memif-test", sock, f"gen-memif-hub-{os.getpid()}",
+                               (202, 204, 220, 221, 255)))
         stats = os.path.join(tmp, "stats.json")
         truth = os.path.join(tmp, "truth.json")
         hub = subprocess.Popen([HUB, "--config", cfg, "--stats-json", stats],
@@ -73,12 +40,9 @@ def main():
             hub.kill()
             print("FAIL the hub did not start its memif port:\n" + "".join(early)[-2000:])
             return 1
-        gen = subprocess.run([GEN, "--count", "1500", "--seed", "21", "--malformed", "0.05",
-                              "--truth", truth, "--tx", "--pps", "20000", "--quiet", "--linger", "1", "--",
-                              "--no-huge", "--no-pci", "-m", "256",
-                              f"--file-prefix=gen-memif-gen-{os.getpid()}",
-                              "--log-level=lib.eal:error", "--log-level=pmd.net.memif:error",
-                              f"--vdev=net_memif0,role=client,socket={sock},socket-abstract=no"],
+        gen = subprocess.run(gen_tx(GEN, sock, f"gen-memif-gen-{os.getpid()}", "--count", "1500",
+                                    "--seed", "21", "--malformed", "0.05", "--truth", truth,
+                                    "--pps", "20000", "--linger", "1"),
                              capture_output=True, text=True, timeout=20)
         # The generator lingers 1 s after its last frame; then stop the hub (orderly: flush,
         # counters, stats JSON).

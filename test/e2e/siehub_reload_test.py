@@ -22,36 +22,9 @@ import sys
 import tempfile
 import time
 
-GEN, HUB = (os.path.abspath(p) for p in sys.argv[1:3])
+from memif_hub import gen_tx, hub_config
 
-CONFIG = """[hub]
-name = "reload-test"
-stats_interval = "1s"
-[eal]
-args = ["--no-huge", "--no-pci", "-m", "256", "--file-prefix={prefix}",
-        "--log-level=lib.eal:error", "--log-level=pmd.net.memif:error"]
-[workers]
-main_lcore = 0
-lcores = [1]
-[[port]]
-name = "sensors"
-device = "net_memif0,role=server,socket={sock},socket-abstract=no"
-role = "ingest"
-rss = false
-address = "192.0.2.1/24"
-[[port]]
-name = "out"
-device = "net_null_out0"
-role = "output"
-rss = false
-address = "192.0.2.1/24"
-[ingest]
-udp_ports = [8430]
-[[channel]]
-number = 202
-[[channel]]
-number = 204
-"""
+GEN, HUB = (os.path.abspath(p) for p in sys.argv[1:3])
 
 FILTER = '\n[[filter]]\nsuffix = "com"\naction = "drop"\n'
 
@@ -92,7 +65,7 @@ def main():
         prefix = f"reload-hub-{os.getpid()}"
         sock = os.path.join(tmp, "memif.sock")
         cfg = os.path.join(tmp, "hub.conf")
-        base = CONFIG.format(sock=sock, prefix=prefix)
+        base = hub_config("reload-test", sock, prefix, (202, 204))
         with open(cfg, "w") as f:
             f.write(base)
         stats = os.path.join(tmp, "stats.json")
@@ -119,12 +92,9 @@ def main():
                 return 1
 
             def send(round_no):
-                g = subprocess.run([GEN, "--count", "800", "--seed", "41", "--malformed", "0",
-                                    "--tx", "--pps", "20000", "--quiet", "--linger", "1", "--",
-                                    "--no-huge", "--no-pci", "-m", "256",
-                                    f"--file-prefix=reload-gen-{os.getpid()}-{round_no}",
-                                    "--log-level=lib.eal:error", "--log-level=pmd.net.memif:error",
-                                    f"--vdev=net_memif0,role=client,socket={sock},socket-abstract=no"],
+                g = subprocess.run(gen_tx(GEN, sock, f"reload-gen-{os.getpid()}-{round_no}",
+                                          "--count", "800", "--seed", "41", "--malformed", "0",
+                                          "--pps", "20000", "--linger", "1"),
                                    capture_output=True, text=True, timeout=30)
                 if g.returncode != 0:
                     raise RuntimeError(f"siehub-gen exit {g.returncode}: {g.stderr[-1000:]}")
