@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstring>
 #include <deque>
+#include <type_traits>
 #include <ctime>
 
 #include <arpa/inet.h>
@@ -193,6 +194,9 @@ struct server::client {
     std::uint64_t rate_count = 0;
     std::uint64_t sample_acc = 0;
     bool was_authorized = false;
+    // The first generation serial built with this client's current session, watches and
+    // channels: hits matched (elsewhere) against an older one are stale.
+    std::uint64_t watch_serial = 0;
 
     [[nodiscard]] std::size_t pending() const noexcept { return out.size() - out_head; }
 };
@@ -578,7 +582,7 @@ void server::accept_on(listener& l)
         client& cr = *c;
         clients_[slot] = std::move(c);
         ++live_clients_;
-        dirty_ = true;
+        mark_changed(cr);
         epoll_event ev{};
         ev.events = EPOLLIN | EPOLLRDHUP;
         ev.data.u64 = reinterpret_cast<std::uint64_t>(&cr);
@@ -832,7 +836,7 @@ void server::apply_step(client& c, const step& s)
         errors_.add(to_counter(s.reason));
     }
     if (s.changed & (changed_watches | changed_channels | changed_login)) {
-        dirty_ = true;
+        mark_changed(c);
     }
     if ((s.changed & changed_login) && !c.was_authorized && c.s->authorized()) {
         c.was_authorized = true;
@@ -938,6 +942,7 @@ void server::reload(const std::vector<account_entry>& accounts)
         auto nd = c.from->spec.kind == listen_kind::apikey ? d.apikeys : d.users;
         bool const keep = c.s->rebind(*nd);
         c.dir = std::move(nd); // the old directory dies after the rebind
+        mark_changed(c);       // its channels may have shrunk
         if (!keep) {
             close_client(c, server_counter::closed_reload);
         }
@@ -959,6 +964,18 @@ void server::do_reload_file()
 }
 
 // ---- delivery -------------------------------------------------------------------------------
+
+void server::mark_changed(client& c) noexcept
+{
+    dirty_ = true;
+    c.watch_serial = gen_serial_ + 1; // the next rebuild is the first to see the change
+}
+
+generation_ref server::generation()
+{
+    rebuild_if_dirty();
+    return {gen_, gen_serial_, gen_sessions_};
+}
 
 void server::rebuild_if_dirty()
 {
@@ -987,6 +1004,13 @@ void server::rebuild_if_dirty()
         }
         in.push_back({c->slot, c->s->watches(), &chans[k++]});
     }
+    gen_sessions_.assign(clients_.size(), 0);
+    for (const auto& c : clients_) {
+        if (c && !c->closing && c->s->authorized()) {
+            gen_sessions_[c->slot] = c->s->id();
+        }
+    }
+    ++gen_serial_;
     gen_ = match_generation::build(in, clients_.size());
     scratch_.resize(clients_.size());
     counters_.add(server_counter::generations);
@@ -1061,7 +1085,26 @@ void server::publish(std::uint16_t ch, core::byte_view payload, payload_kind kin
         return;
     }
     counters_.add(server_counter::publish_matched);
+    deliver_hits(ch, payload, pv, hits, gen_serial_);
+}
 
+void server::deliver(std::uint16_t ch, core::byte_view payload, std::uint64_t serial,
+                     std::span<const session_hit> hits)
+{
+    counters_.add(server_counter::deliver_payloads);
+    nmsg::payload_view pv(payload);
+    if (!pv.ok() || payload.size() + 64 > max_body_len) {
+        counters_.add(server_counter::publish_bad_payload);
+        return;
+    }
+    deliver_hits(ch, payload, pv, hits, serial);
+}
+
+template <class Hit>
+void server::deliver_hits(std::uint16_t ch, core::byte_view payload, const nmsg::payload_view& pv,
+                          std::span<const Hit> hits, [[maybe_unused]] std::uint64_t serial)
+{
+    auto const vendor = pv.payload();
     // One complete nmsg unit with this payload alone and its CRC (spec §6), built once.
     out_buffer u(unit_buf_);
     std::uint32_t const crc = nmsg::crc32c_stored(vendor.value_or(core::byte_view{}));
@@ -1084,8 +1127,23 @@ void server::publish(std::uint16_t ch, core::byte_view payload, payload_kind kin
     f.tv_nsec = pv.time_nsec();
     std::size_t const whit_len = header_len + whit_nmsg_hdr_len + unit.size();
     auto const t = now();
-    for (const auto& h : hits) {
+    for (const auto& hit : hits) {
+        const match_hit* hp = nullptr;
+        if constexpr (std::is_same_v<Hit, session_hit>) {
+            hp = &hit.hit;
+        } else {
+            hp = &hit;
+        }
+        const match_hit& h = *hp;
         client* c = h.client < clients_.size() ? clients_[h.client].get() : nullptr;
+        if constexpr (std::is_same_v<Hit, session_hit>) {
+            // Matched on a worker: the session at this index must be the one the generation
+            // was built for, with the watches it was built from.
+            if (c == nullptr || c->s->id() != hit.session || serial < c->watch_serial) {
+                counters_.add(server_counter::hits_stale);
+                continue;
+            }
+        }
         if (c == nullptr || c->closing) {
             continue;
         }

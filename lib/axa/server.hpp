@@ -13,6 +13,9 @@
 //   -> socket (sent).
 //
 // Other threads feed it through offer() (a bounded SPSC ring; full = counted, never blocks).
+// The hub matches on its data-plane workers instead (docs/sra.md "Serving from the hub"): it
+// takes each generation the server compiles (generation()), and hands the server payloads
+// with their hits through deliver(), which skips keys and matching.
 // A slow or stalled client only fills its own queue: its hits are dropped and counted.
 
 #include <atomic>
@@ -20,6 +23,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +33,7 @@
 #include "axa/matcher.hpp"
 #include "axa/server_counters.hpp"
 #include "axa/session.hpp"
+#include "proto/nmsg/container.hpp"
 
 struct ssl_ctx_st;
 
@@ -76,6 +81,21 @@ enum class payload_kind : std::uint8_t {
     decode_error = 1, // a payload that failed to decode (nmsg or DNS): `errors` watches
 };
 
+// A hit matched outside the server (on a data-plane worker) against the generation with the
+// serial the payload carries; `session` is the id of the session the generation was built for
+// at client index hit.client (indexes are reused after a disconnect).
+struct session_hit {
+    std::uint64_t session = 0;
+    match_hit hit;
+};
+
+// One compiled generation as the hub's workers use it.
+struct generation_ref {
+    std::shared_ptr<const match_generation> gen;
+    std::uint64_t serial = 0;                   // 1, 2, ... per compile
+    std::span<const std::uint64_t> sessions;    // per client index: session id (0 = none)
+};
+
 struct bound_listener {
     listen_kind kind;
     std::string text;
@@ -108,6 +128,17 @@ public:
 
     // Server thread: delivers one payload (NmsgPayload bytes as in a container).
     void publish(std::uint16_t ch, core::byte_view payload, payload_kind kind = payload_kind::decoded);
+    // Server thread: delivers a payload matched elsewhere against generation `serial` (the
+    // same per-client path as publish(): filtered -> sampling -> rlimit -> paused/queue full
+    // -> WHIT). A hit whose session is gone from its client index, or whose client changed
+    // its watches or channels after generation `serial` was built, is discarded (counted
+    // axa.hits_stale).
+    void deliver(std::uint16_t ch, core::byte_view payload, std::uint64_t serial,
+                 std::span<const session_hit> hits);
+    // Server thread: the current generation (compiled now if the clients changed since); valid
+    // until the next server call that may rebuild (poll, publish, channel_wanted).
+    [[nodiscard]] generation_ref generation();
+
     // One producer thread: queues a payload for the server thread; false (counted) when the
     // ring is full.
     // `count_loss` false: the caller retries (lossless replay), nothing is counted.
@@ -145,6 +176,10 @@ private:
     void drain_feed();
     void charge_input_loss();
     void rebuild_if_dirty();
+    template <class Hit>
+    void deliver_hits(std::uint16_t ch, core::byte_view payload, const nmsg::payload_view& pv,
+                      std::span<const Hit> hits, std::uint64_t serial);
+    void mark_changed(client& c) noexcept;
     bool handshake(client& c);
     void do_reload_file();
     [[nodiscard]] std::chrono::nanoseconds now() const noexcept;
@@ -163,6 +198,8 @@ private:
     account_directories dirs_;
     std::shared_ptr<const match_generation> gen_;
     match_scratch scratch_;
+    std::uint64_t gen_serial_ = 0;
+    std::vector<std::uint64_t> gen_sessions_; // per client index, for gen_
     bool dirty_ = true;
     std::vector<std::uint8_t> reply_buf_; // session replies are written here, then queued
     std::vector<std::uint8_t> read_buf_;

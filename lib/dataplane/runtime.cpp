@@ -421,9 +421,13 @@ run_result run_settings(const settings& s)
                                "every accepted payload leaves on ch202 (scrubbed) or is counted"});
         }
         if (sra) {
-            eq_info.push_back({"sra.fed_published", "sra.fed = axa.publish_payloads",
+            eq_info.push_back({"sra.fed_published",
+                               "sra.fed = axa.publish_payloads + axa.deliver_payloads",
                                telemetry::reconcile_when::always,
                                "every payload a worker queued for AXA clients reached the server"});
+            eq_info.push_back({"sra.fed_split", "sra.fed = sra.matched + sra.overflow",
+                               telemetry::reconcile_when::always,
+                               "a queued payload carries its hits or is matched by the server"});
         }
         auto const equations = telemetry::parse_equations(eq_info);
         // /siehub/... commands for dpdk-telemetry.py, withdrawn before the registry goes away.

@@ -37,6 +37,15 @@ sra_hub::sra_hub(const settings& s, unsigned workers)
     }
     bound_ = srv_->listeners();
 
+    // Until the first client logs in: a generation with nobody, so no channel is wanted.
+    auto first = std::make_unique<sra_generation>();
+    first->gen = axa::match_generation::build({}, 0);
+    first->scratches.resize(workers);
+    pub_ = std::make_unique<sra_publisher>(workers, std::move(first));
+    for (unsigned w = 0; w < workers; ++w) {
+        pub_->offline(w); // until its loop starts
+    }
+
     pool_ = rte_mempool_create("sh_sra", pool_objects, slot_bytes, 32, 0, nullptr, nullptr,
                                nullptr, nullptr, static_cast<int>(rte_socket_id()), 0);
     if (pool_ == nullptr) {
@@ -54,7 +63,8 @@ sra_hub::sra_hub(const settings& s, unsigned workers)
         p->ring = r;
         p->pool = pool_;
         p->slot_bytes = slot_bytes;
-        p->wanted = &wanted_;
+        p->pub = pub_.get();
+        p->worker = w;
         ports_.push_back(std::move(p));
         lost_seen_.emplace_back(4096, 0);
         lost_total_seen_.push_back(0);
@@ -98,7 +108,12 @@ bool sra_hub::drain()
             any = true;
             for (unsigned i = 0; i < n; ++i) {
                 auto* s = static_cast<sra_slot*>(objs[i]);
-                srv_->publish(s->ch, core::byte_view(s->data(), s->len));
+                if (s->flags & sra_slot::has_hits) {
+                    srv_->deliver(s->ch, core::byte_view(s->data(), s->len), s->serial,
+                                  {s->hits(), s->n_hits});
+                } else {
+                    srv_->publish(s->ch, core::byte_view(s->data(), s->len));
+                }
             }
             rte_mempool_put_bulk(pool_, objs, n);
         }
@@ -125,25 +140,30 @@ void sra_hub::charge_losses()
     }
 }
 
-void sra_hub::publish_wanted()
+void sra_hub::publish_generation()
 {
-    std::array<std::uint64_t, sra_channel_words> bits{};
-    for (auto ch : channels_) {
-        if (srv_->channel_wanted(ch)) {
-            bits[ch >> 6] |= std::uint64_t{1} << (ch & 63);
+    // Compiled by the server when its clients changed (logins, watches, channels, closes).
+    auto const r = srv_->generation();
+    if (r.serial != published_serial_) {
+        // Made here, so that workers never allocate: one scratch per worker.
+        auto g = std::make_unique<sra_generation>();
+        g->gen = r.gen;
+        g->axa_serial = r.serial;
+        g->sessions.assign(r.sessions.begin(), r.sessions.end());
+        g->scratches.reserve(pub_->readers());
+        for (unsigned w = 0; w < pub_->readers(); ++w) {
+            g->scratches.emplace_back(r.gen->client_count());
         }
+        pub_->publish(std::move(g));
+        published_serial_ = r.serial;
     }
-    for (unsigned i = 0; i < sra_channel_words; ++i) {
-        if (wanted_[i].load(std::memory_order_relaxed) != bits[i]) {
-            wanted_[i].store(bits[i], std::memory_order_release);
-        }
-    }
+    pub_->reclaim();
 }
 
 void sra_hub::loop()
 {
     while (!stop_.load(std::memory_order_acquire)) {
-        publish_wanted();
+        publish_generation();
         bool const busy = drain();
         charge_losses();
         if (!busy && draining_.load(std::memory_order_acquire)) {

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 // The hub's AXA server (docs/sra.md "Serving from the hub"): lib/axa's server on its own
-// (non-EAL) thread, fed by every worker through an SP/SC rte_ring of payload copies in mempool
-// objects (sra_feed.hpp). The thread drains the rings into server::publish, charges the
-// workers' drops to clients as MISSED, and publishes the per-channel "wanted" bitset the
-// workers read before copying anything.
+// (non-EAL) thread. Each matcher generation the server compiles is published to the workers
+// behind RCU/QSBR (sra_feed.hpp); workers match, and queue only payloads some client hit, with
+// their hits, on an SP/SC rte_ring of mempool objects. The thread drains the rings into
+// server::deliver (server::publish for a payload that came without its hits), charges the
+// workers' drops to clients as MISSED, and frees generations no worker can still hold.
 
 #include <rte_mempool.h>
 #include <rte_ring.h>
@@ -41,7 +42,7 @@ public:
 
     // Starts the server thread.
     void start();
-    // Worker w's port (owned here).
+    // Worker w's port (owned here). Workers start offline: sra_port::online() first.
     [[nodiscard]] sra_port* port(unsigned w) noexcept { return ports_[w].get(); }
     // Async-signal-safe: re-read the accounts file.
     void request_reload() noexcept { srv_->request_reload(); }
@@ -57,7 +58,7 @@ private:
     void loop();
     bool drain();
     void charge_losses();
-    void publish_wanted();
+    void publish_generation();
 
     std::unique_ptr<axa::server> srv_;
     std::vector<axa::bound_listener> bound_;
@@ -67,7 +68,8 @@ private:
     std::vector<std::unique_ptr<sra_port>> ports_;
     std::vector<std::vector<std::uint64_t>> lost_seen_; // [worker][ch]
     std::vector<std::uint64_t> lost_total_seen_;
-    sra_wanted_bits wanted_{};
+    std::unique_ptr<sra_publisher> pub_;
+    std::uint64_t published_serial_ = 0; // the server generation the workers have
     std::atomic<bool> stop_{false};
     std::atomic<bool> draining_{false}; // workers are done
     std::atomic<bool> drained_{false};  // ... the rings are empty and every queue written

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "dataplane/pipeline.hpp"
+#include "dataplane/sra_feed.hpp"
 
 namespace siehub::dataplane {
 
@@ -212,7 +213,14 @@ int worker::run()
     unsigned idle_loops = 0;
     bool rx_stopped = false;
     bool idle = false;
+    if (links_.sra != nullptr) {
+        links_.sra->online(); // reads the AXA watch generations from now on
+    }
     for (;;) {
+        if (links_.sra != nullptr) {
+            // Quiescent for the AXA watch generations, then this iteration's one (sra_feed.hpp).
+            links_.sra->next_iteration();
+        }
         phase const ph = sh_.current();
         bool busy = false;
         if (ph == phase::running) {
@@ -239,6 +247,9 @@ int worker::run()
             while (poll_handoff()) {
             }
             pipe_->flush(rte_rdtsc());
+            if (links_.sra != nullptr) {
+                links_.sra->offline();
+            }
             if (links_.filters != nullptr) {
                 links_.filters->offline(id_); // never reads a filter generation again
             }

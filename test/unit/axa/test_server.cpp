@@ -2,11 +2,15 @@
 // The AXA server over real sockets on loopback (lib/axa/server.hpp): the real clients'
 // transcripts replayed against it, malformed input, TLS (a throwaway RSA certificate made
 // here), a stalled client next to a fast one, 1 000 concurrent clients, connect/disconnect
-// churn without fd or memory growth, accounts reload.
+// churn without fd or memory growth, accounts reload, deliver() of hits matched elsewhere.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <functional>
+#include <future>
+#include <mutex>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -865,4 +869,170 @@ TEST_CASE("server: accounts reload keeps sessions, drops removed accounts and ch
     CHECK(r.srv->counters().get(server_counter::closed_reload) == 1);
     CHECK(r.srv->counters().get(server_counter::reload_errors) == 1);
     CHECK(r.srv->counters().get(server_counter::reloads) == 1);
+}
+
+// ---- deliver(): payloads matched elsewhere (the hub's workers) ------------------------------
+
+namespace {
+
+// The server polled on its own thread, which also runs closures posted with on_server():
+// deliver() and generation() are server-thread calls.
+struct driven {
+    std::unique_ptr<server> srv;
+    std::thread th;
+    std::atomic<bool> stop{false};
+    std::mutex mu;
+    std::vector<std::function<void()>> tasks;
+
+    driven(server_config cfg, const std::vector<account_entry>& acc)
+    {
+        srv = std::make_unique<server>(std::move(cfg));
+        std::string err;
+        REQUIRE(srv->start(err, &acc));
+        th = std::thread([this] {
+            while (!stop.load()) {
+                srv->poll(5);
+                std::vector<std::function<void()>> run;
+                {
+                    std::lock_guard l(mu);
+                    run.swap(tasks);
+                }
+                for (auto& f : run) {
+                    f();
+                }
+            }
+        });
+    }
+    template <class F> auto on_server(F&& f)
+    {
+        std::promise<decltype(f())> p;
+        auto fut = p.get_future();
+        {
+            std::lock_guard l(mu);
+            tasks.emplace_back([&] {
+                if constexpr (std::is_void_v<decltype(f())>) {
+                    f();
+                    p.set_value();
+                } else {
+                    p.set_value(f());
+                }
+            });
+        }
+        return fut.get();
+    }
+    ~driven()
+    {
+        stop.store(true);
+        th.join();
+    }
+};
+
+struct gen_info {
+    std::uint64_t serial = 0;
+    std::vector<std::uint64_t> sessions;
+};
+
+gen_info current_gen(driven& d)
+{
+    return d.on_server([&] {
+        auto const g = d.srv->generation();
+        return gen_info{g.serial, {g.sessions.begin(), g.sessions.end()}};
+    });
+}
+
+std::uint32_t only_client(const gen_info& g)
+{
+    std::uint32_t idx = ~0u;
+    for (std::uint32_t i = 0; i < g.sessions.size(); ++i) {
+        if (g.sessions[i] != 0) {
+            REQUIRE(idx == ~0u);
+            idx = i;
+        }
+    }
+    REQUIRE(idx != ~0u);
+    return idx;
+}
+
+} // namespace
+
+TEST_CASE("server: deliver() hands a hit only to the session and watches it was matched for",
+          "[axa][server]")
+{
+    driven d(base_config(), accounts("user alice 204\n"));
+    auto const port = [&] {
+        for (const auto& l : d.srv->listeners()) {
+            if (l.kind == listen_kind::tcp) {
+                return l.port;
+            }
+        }
+        return std::uint16_t{0};
+    }();
+    auto const p1 = dedupe_payload("one.example.com");
+    auto const p2 = dedupe_payload("two.example.com");
+    auto const p3 = dedupe_payload("three.example.com");
+    auto deliver = [&](const bytes& p, std::uint64_t serial, session_hit h) {
+        d.on_server([&] { d.srv->deliver(204, {p.data(), p.size()}, serial, {&h, 1}); });
+    };
+    auto stale = [&] { return d.on_server([&] { return d.srv->counters().get(server_counter::hits_stale); }); };
+
+    auto a = tclient::tcp(port);
+    a.login("alice");
+    a.watch(1, watch_type::ch, 0, 0, {204, 0});
+    a.channel(204);
+    auto const ga = current_gen(d);
+    std::uint32_t const slot = only_client(ga);
+    std::uint64_t const sa = ga.sessions[slot];
+    deliver(p1, ga.serial, {sa, {slot, 1, 0, 0}});
+    auto m = a.reply();
+    REQUIRE(m);
+    CHECK(m->h.op == static_cast<std::uint8_t>(op::whit));
+    CHECK(m->h.tag == 1);
+
+    // A goes; B logs in on the same client index with its own watch.
+    a.close();
+    for (int i = 0; i < 200 && d.on_server([&] { return d.srv->client_count(); }) != 0; ++i) {
+        std::this_thread::sleep_for(5ms);
+    }
+    auto b = tclient::tcp(port);
+    b.login("alice");
+    b.watch(2, watch_type::ch, 0, 0, {204, 0});
+    b.channel(204);
+    auto const gb = current_gen(d);
+    REQUIRE(only_client(gb) == slot); // the index is reused
+    std::uint64_t const sb = gb.sessions[slot];
+    CHECK(sb != sa);
+    CHECK(gb.serial > ga.serial);
+
+    // A hit matched for A's session (still in flight on a worker ring) never reaches B.
+    deliver(p2, ga.serial, {sa, {slot, 1, 0, 0}});
+    CHECK(stale() == 1);
+    deliver(p3, gb.serial, {sb, {slot, 2, 0, 0}});
+    m = b.reply();
+    REQUIRE(m);
+    CHECK(m->h.op == static_cast<std::uint8_t>(op::whit));
+    CHECK(m->h.tag == 2);
+    auto const w = parse_whit(view(m->body));
+    CHECK(std::search(m->body.begin(), m->body.end(), p3.begin(), p3.end()) != m->body.end());
+    CHECK(w.nmsg.ch == 204);
+
+    // B changes its watches: hits matched against the generation before the change are
+    // stale; those of the generation after it are delivered.
+    b.watch(3, watch_type::ch, 0, 0, {204, 0});
+    deliver(p1, gb.serial, {sb, {slot, 2, 0, 0}});
+    CHECK(stale() == 2);
+    auto const gc = current_gen(d);
+    CHECK(gc.serial > gb.serial);
+    CHECK(gc.sessions[slot] == sb);
+    deliver(p2, gc.serial, {sb, {slot, 3, 0, 0}});
+    m = b.reply();
+    REQUIRE(m);
+    CHECK(m->h.op == static_cast<std::uint8_t>(op::whit));
+    CHECK(m->h.tag == 3);
+    CHECK(std::search(m->body.begin(), m->body.end(), p2.begin(), p2.end()) != m->body.end());
+    CHECK_FALSE(b.reply(200));
+    d.on_server([&] {
+        CHECK(d.srv->counters().get(server_counter::deliver_payloads) == 5);
+        CHECK(d.srv->counters().get(server_counter::hits_queued) == 3);
+        CHECK(d.srv->counters().get(server_counter::publish_payloads) == 0);
+    });
 }
