@@ -93,7 +93,8 @@ payload_pipeline::payload_pipeline(unsigned worker, const settings& s, worker_li
       privacy_scratch_(std::make_unique<pipeline::privacy_scratch>()),
       key_(pipeline::siphash_key::from_bytes(s.pseudonym_key)),
       bw_(std::make_unique<pipeline::bailiwick_checker>()), vendor_buf_(1 << 17),
-      canon_buf_(1 << 16), key_buf_(max_record_key)
+      canon_buf_(1 << 16), key_buf_(max_record_key),
+      owners_(std::make_unique<dns::canonical_owners>())
 {
     dedup::config dc;
     dc.max_entries = s.dedup_entries;
@@ -265,7 +266,10 @@ void payload_pipeline::handle_rrsets(const pipeline::verify_result& r)
     auto& keep = keep_; // per-response scratch: set for every RRset by check()
     pipeline::bailiwick_verdict v;
     auto const now_s = static_cast<pipeline::bailiwick_seconds>(clock_s_);
-    bw_->check(m, t, r.response_ip, now_s, v, keep);
+    // Each set's owner is read once, for the bailiwick steps and the keys alike.
+    owners_->build(m, t);
+    auto const& owners = *owners_;
+    bw_->check(m, t, owners, r.response_ip, now_s, v, keep);
     if (!v.ok()) {
         c_.add(pipe_counter::unverifiable);
         return;
@@ -279,9 +283,8 @@ void payload_pipeline::handle_rrsets(const pipeline::verify_result& r)
             continue;
         }
         auto const& set = sets[i];
-        dns::name_buffer owner;
-        auto const oi = dns::canonical_owner(m, set, owner);
-        if (!oi.ok()) {
+        core::byte_view const owner = owners[i];
+        if (owner.empty()) {
             c_.add(pipe_counter::rrsets_key_error);
             continue;
         }
@@ -292,7 +295,7 @@ void payload_pipeline::handle_rrsets(const pipeline::verify_result& r)
             continue;
         }
         dedup::key_builder kb(key_buf_);
-        kb.begin({owner.data(), oi.wire_len}, set.type, set.cls, v.bailiwick());
+        kb.begin_canonical(owner, set.type, set.cls, v.bailiwick());
         for (std::size_t j = 0; j < n; ++j) {
             kb.add_rdata(rdatas[j]);
         }

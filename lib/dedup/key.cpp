@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "dedup/key.hpp"
 
+#include <cstring>
+
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
@@ -32,6 +34,7 @@ const char* to_string(key_error e) noexcept
     return "unknown";
 }
 
+template <bool Fold>
 void key_builder::put_name(byte_view name) noexcept
 {
     if (name.empty() || name.size() > max_name_wire) {
@@ -41,6 +44,10 @@ void key_builder::put_name(byte_view name) noexcept
     out_.put(static_cast<std::uint8_t>(name.size()));
     auto* p = out_.reserve(name.size());
     if (p == nullptr) {
+        return;
+    }
+    if constexpr (!Fold) {
+        std::memcpy(p, name.data(), name.size());
         return;
     }
     for (std::size_t i = 0; i < name.size(); ++i) {
@@ -53,10 +60,22 @@ void key_builder::put_name(byte_view name) noexcept
 void key_builder::begin(byte_view rrname_wire, std::uint16_t rrtype, std::uint16_t rrclass,
                         byte_view bailiwick_wire) noexcept
 {
-    put_name(rrname_wire);
+    put_name<true>(rrname_wire);
     out_.put_be16(rrtype);
     out_.put_be16(rrclass);
-    put_name(bailiwick_wire);
+    put_name<true>(bailiwick_wire);
+    count_at_ = out_.size();
+    out_.put_be16(0); // patched by finish()
+    count_ = 0;
+}
+
+void key_builder::begin_canonical(byte_view rrname_canon, std::uint16_t rrtype,
+                                  std::uint16_t rrclass, byte_view bailiwick_canon) noexcept
+{
+    put_name<false>(rrname_canon);
+    out_.put_be16(rrtype);
+    out_.put_be16(rrclass);
+    put_name<false>(bailiwick_canon);
     count_at_ = out_.size();
     out_.put_be16(0); // patched by finish()
     count_ = 0;

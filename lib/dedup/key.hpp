@@ -67,12 +67,17 @@ public:
 
     void begin(byte_view rrname_wire, std::uint16_t rrtype, std::uint16_t rrclass,
                byte_view bailiwick_wire) noexcept;
+    // As begin() for names already in canonical (lower) case, e.g. from dns::canonical_owners:
+    // copied as they are, without folding them a second time.
+    void begin_canonical(byte_view rrname_canon, std::uint16_t rrtype, std::uint16_t rrclass,
+                         byte_view bailiwick_canon) noexcept;
     void add_rdata(byte_view canonical_rdata) noexcept;
     [[nodiscard]] byte_view finish() noexcept;
 
     [[nodiscard]] key_error error() const noexcept { return err_; }
 
 private:
+    template <bool Fold>
     void put_name(byte_view name) noexcept;
     void fail(key_error e) noexcept
     {

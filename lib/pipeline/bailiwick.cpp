@@ -27,7 +27,7 @@ bailiwick_seconds expiry(bailiwick_seconds now, std::uint32_t ttl) noexcept
 // ancestor-or-self of Q, else -1. B is then the suffix of Q from that offset.
 int suffix_offset(const bailiwick_verdict& v, byte_view owner) noexcept
 {
-    if (!dns::is_subdomain(v.question(), owner)) {
+    if (!dns::is_subdomain_canonical(v.question(), owner)) {
         return -1;
     }
     return static_cast<int>(v.q_len) - static_cast<int>(owner.size());
@@ -146,12 +146,14 @@ bailiwick_checker::bailiwick_checker(const bailiwick_config& c) : cfg_(c)
             root_.push_back(a);
         }
     }
+    owners_ = std::make_unique<dns::canonical_owners>();
 }
 
 std::size_t bailiwick_checker::memory_bytes() const noexcept
 {
     return zones_.size() * sizeof(zone) + addrs_.size() * sizeof(address) + names_.size() +
-           buckets_.size() * sizeof(std::uint32_t) + root_.capacity() * sizeof(address);
+           buckets_.size() * sizeof(std::uint32_t) + root_.capacity() * sizeof(address) +
+           sizeof(dns::canonical_owners);
 }
 
 std::uint32_t bailiwick_checker::find(byte_view canon, std::uint64_t h) const noexcept
@@ -379,6 +381,15 @@ bailiwick_source bailiwick_checker::bailiwick_for(const dns::message& m, const d
                                                   byte_view response_ip, bailiwick_seconds now,
                                                   bailiwick_verdict& out) noexcept
 {
+    owners_->build(m, t);
+    return bailiwick_for(m, t, *owners_, response_ip, now, out);
+}
+
+bailiwick_source bailiwick_checker::bailiwick_for(const dns::message& m, const dns::rrset_table& t,
+                                                  const dns::canonical_owners& owners,
+                                                  byte_view response_ip, bailiwick_seconds now,
+                                                  bailiwick_verdict& out) noexcept
+{
     out.source = bailiwick_source::unverifiable;
     out.contradicted = false;
     out.q_len = 0;
@@ -445,13 +456,10 @@ bailiwick_source bailiwick_checker::bailiwick_for(const dns::message& m, const d
     // is the apex's own NS or SOA RRset (AA=1, owner = Q).
     int claim = -1;
     bailiwick_source by = bailiwick_source::unverifiable;
-    dns::name_buffer owner;
-    auto const owner_of = [&](const dns::rrset& s) -> byte_view {
-        auto const r = dns::canonical_owner(m, s, owner);
-        return r.ok() ? byte_view{owner.data(), r.wire_len} : byte_view{};
-    };
+    auto const sets = t.sets();
     for (int pass = 0; pass < 3 && claim < 0; ++pass) {
-        for (auto const& s : t.sets()) {
+        for (std::size_t i = 0; i < sets.size(); ++i) {
+            auto const& s = sets[i];
             bool wanted = false;
             if (pass == 0) {
                 wanted = s.sec == dns::section::authority && s.type == dns::rrtype::soa;
@@ -464,7 +472,7 @@ bailiwick_source bailiwick_checker::bailiwick_for(const dns::message& m, const d
             if (!wanted) {
                 continue;
             }
-            byte_view const o = owner_of(s);
+            byte_view const o = owners[i];
             if (o.empty()) {
                 continue;
             }
@@ -496,7 +504,8 @@ bailiwick_source bailiwick_checker::bailiwick_for(const dns::message& m, const d
 
 // --- step 3 -------------------------------------------------------------------------------------
 
-std::size_t bailiwick_checker::select(const dns::message& m, const dns::rrset_table& t,
+std::size_t bailiwick_checker::select(const dns::rrset_table& t,
+                                      const dns::canonical_owners& owners,
                                       const bailiwick_verdict& v, std::span<bool> keep) noexcept
 {
     auto const sets = t.sets();
@@ -506,11 +515,9 @@ std::size_t bailiwick_checker::select(const dns::message& m, const dns::rrset_ta
         return 0;
     }
     byte_view const b = v.bailiwick();
-    dns::name_buffer owner;
     std::size_t kept = 0;
     for (std::size_t i = 0; i < n; ++i) {
-        auto const r = dns::canonical_owner(m, sets[i], owner);
-        bool const in = r.ok() && in_bailiwick(byte_view{owner.data(), r.wire_len}, b);
+        bool const in = dns::is_subdomain_canonical(owners[i], b);
         keep[i] = in;
         kept += in ? 1 : 0;
     }
@@ -522,15 +529,17 @@ std::size_t bailiwick_checker::select(const dns::message& m, const dns::rrset_ta
 // --- step 4 -------------------------------------------------------------------------------------
 
 void bailiwick_checker::learn(const dns::message& m, const dns::rrset_table& t,
-                              const bailiwick_verdict& v, bailiwick_seconds now) noexcept
+                              const dns::canonical_owners& owners, const bailiwick_verdict& v,
+                              bailiwick_seconds now) noexcept
 {
     // A referral: NOERROR, nothing in the answer section, the delegation in authority.
     if (!v.ok() || m.hdr().rcode() != 0 || !m.records(dns::section::answer).empty()) {
         return;
     }
     byte_view const b = v.bailiwick();
-    dns::name_buffer owner;
-    for (auto const& s : t.sets()) {
+    auto const sets = t.sets();
+    for (std::size_t i = 0; i < sets.size(); ++i) {
+        auto const& s = sets[i];
         if (s.sec != dns::section::authority || s.type != dns::rrtype::ns) {
             continue;
         }
@@ -540,23 +549,23 @@ void bailiwick_checker::learn(const dns::message& m, const dns::rrset_table& t,
             counters_.add(bailiwick_counter::learn_untrusted);
             continue;
         }
-        auto const r = dns::canonical_owner(m, s, owner);
-        if (!r.ok()) {
+        byte_view const o = owners[i];
+        if (o.empty()) {
             continue;
         }
-        byte_view const o{owner.data(), r.wire_len};
-        if (o.size() <= b.size() || !dns::is_subdomain(o, b) ||
-            !dns::is_subdomain(v.question(), o)) {
+        if (o.size() <= b.size() || !dns::is_subdomain_canonical(o, b) ||
+            !dns::is_subdomain_canonical(v.question(), o)) {
             counters_.add(bailiwick_counter::referral_not_below);
             continue;
         }
-        learn_ns_set(m, t, s, o, b, now);
+        learn_ns_set(m, t, owners, s, o, b, now);
     }
 }
 
 void bailiwick_checker::learn_ns_set(const dns::message& m, const dns::rrset_table& t,
-                                     const dns::rrset& ns, byte_view zone_canon,
-                                     byte_view bailiwick, bailiwick_seconds now) noexcept
+                                     const dns::canonical_owners& owners, const dns::rrset& ns,
+                                     byte_view zone_canon, byte_view bailiwick,
+                                     bailiwick_seconds now) noexcept
 {
     std::uint64_t const h = hash_name(zone_canon);
     std::uint32_t z = find(zone_canon, h);
@@ -572,15 +581,15 @@ void bailiwick_checker::learn_ns_set(const dns::message& m, const dns::rrset_tab
         zone_purge(z, now);
     }
     unsigned added = 0;
-    dns::name_buffer glue_owner;
-    for (auto const& g : t.sets()) {
+    auto const sets = t.sets();
+    for (std::size_t gi = 0; gi < sets.size(); ++gi) {
+        auto const& g = sets[gi];
         if (g.sec != dns::section::additional ||
             (g.type != dns::rrtype::a && g.type != dns::rrtype::aaaa)) {
             continue;
         }
         // Glue must itself be in bailiwick: a server for B vouches only for names under B.
-        auto const gr = dns::canonical_owner(m, g, glue_owner);
-        if (!gr.ok() || !in_bailiwick(byte_view{glue_owner.data(), gr.wire_len}, bailiwick)) {
+        if (!dns::is_subdomain_canonical(owners[gi], bailiwick)) {
             continue;
         }
         // ... and must be the address of one of this delegation's nameservers.
@@ -625,13 +634,22 @@ void bailiwick_checker::learn_ns_set(const dns::message& m, const dns::rrset_tab
 }
 
 std::size_t bailiwick_checker::check(const dns::message& m, const dns::rrset_table& t,
+                                     const dns::canonical_owners& owners, byte_view response_ip,
+                                     bailiwick_seconds now, bailiwick_verdict& v,
+                                     std::span<bool> keep) noexcept
+{
+    bailiwick_for(m, t, owners, response_ip, now, v);
+    std::size_t const kept = select(t, owners, v, keep);
+    learn(m, t, owners, v, now);
+    return kept;
+}
+
+std::size_t bailiwick_checker::check(const dns::message& m, const dns::rrset_table& t,
                                      byte_view response_ip, bailiwick_seconds now,
                                      bailiwick_verdict& v, std::span<bool> keep) noexcept
 {
-    bailiwick_for(m, t, response_ip, now, v);
-    std::size_t const kept = select(m, t, v, keep);
-    learn(m, t, v, now);
-    return kept;
+    owners_->build(m, t);
+    return check(m, t, *owners_, response_ip, now, v, keep);
 }
 
 // --- invariants (tests) -------------------------------------------------------------------------

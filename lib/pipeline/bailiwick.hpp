@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -152,9 +153,16 @@ public:
     // never overwritten by learning.
     static_zone_error add_static(byte_view zone, byte_view address);
 
+    // Every step takes the canonical owners of t's sets (dns::canonical_owners built from m
+    // and t), which the caller shares with its dedup keys; the overloads without them build
+    // them into the checker's own scratch (tests, benchmarks).
+
     // Step 2: the bailiwick of response m (parsed, already verified against its query) sent
     // from `response_ip` (4 or 16 bytes) at time `now`. Refreshes the LRU position of the zone
     // it used and drops zones it finds expired. Counts resolved_by_* / unverifiable.
+    bailiwick_source bailiwick_for(const dns::message& m, const dns::rrset_table& t,
+                                   const dns::canonical_owners& owners, byte_view response_ip,
+                                   bailiwick_seconds now, bailiwick_verdict& out) noexcept;
     bailiwick_source bailiwick_for(const dns::message& m, const dns::rrset_table& t,
                                    byte_view response_ip, bailiwick_seconds now,
                                    bailiwick_verdict& out) noexcept;
@@ -162,16 +170,20 @@ public:
     // Step 3 for every RRset of t: keep[i] is true when t.sets()[i] is in bailiwick (all false
     // when v is unverifiable). keep.size() must be >= t.sets().size(). Returns the number kept
     // and counts in/out RRsets (nothing is counted for an unverifiable verdict).
-    std::size_t select(const dns::message& m, const dns::rrset_table& t, const bailiwick_verdict& v,
-                       std::span<bool> keep) noexcept;
+    std::size_t select(const dns::rrset_table& t, const dns::canonical_owners& owners,
+                       const bailiwick_verdict& v, std::span<bool> keep) noexcept;
 
     // Step 4: learns the referral NS RRsets of m (below B, on Q's path) with their
     // in-bailiwick glue. Only a bailiwick that came from the table is trusted to teach it.
-    void learn(const dns::message& m, const dns::rrset_table& t, const bailiwick_verdict& v,
+    void learn(const dns::message& m, const dns::rrset_table& t,
+               const dns::canonical_owners& owners, const bailiwick_verdict& v,
                bailiwick_seconds now) noexcept;
 
     // Steps 2-4 in one call, what a worker runs per verified NOERROR response. Returns the
     // number of RRsets kept (keep as in select()).
+    std::size_t check(const dns::message& m, const dns::rrset_table& t,
+                      const dns::canonical_owners& owners, byte_view response_ip,
+                      bailiwick_seconds now, bailiwick_verdict& v, std::span<bool> keep) noexcept;
     std::size_t check(const dns::message& m, const dns::rrset_table& t, byte_view response_ip,
                       bailiwick_seconds now, bailiwick_verdict& v, std::span<bool> keep) noexcept;
 
@@ -220,7 +232,8 @@ private:
     // Adds or refreshes addr in zone z; false when the zone is full and pinned.
     bool zone_put(std::uint32_t z, byte_view addr, bailiwick_seconds expires) noexcept;
     void zone_purge(std::uint32_t z, bailiwick_seconds now) noexcept;
-    void learn_ns_set(const dns::message& m, const dns::rrset_table& t, const dns::rrset& ns,
+    void learn_ns_set(const dns::message& m, const dns::rrset_table& t,
+                      const dns::canonical_owners& owners, const dns::rrset& ns,
                       byte_view zone_canon, byte_view bailiwick, bailiwick_seconds now) noexcept;
     [[nodiscard]] std::uint8_t* name_of(std::uint32_t z) noexcept
     {
@@ -250,6 +263,7 @@ private:
     std::uint32_t lru_tail_ = npos;  // least recently used learned zone
     std::size_t n_zones_ = 0;
     std::vector<address> root_; // root hints (fixed after construction)
+    std::unique_ptr<dns::canonical_owners> owners_; // for the overloads without owners
     bailiwick_counters counters_;
 };
 

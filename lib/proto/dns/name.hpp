@@ -246,6 +246,27 @@ int compare_canonical(byte_view a, byte_view b) noexcept;
 // True when `child` equals `parent` or lies below it (case-insensitive, label-aligned).
 bool is_subdomain(byte_view child, byte_view parent) noexcept;
 
+// is_subdomain for two names already validated and in canonical (lower) case, e.g. from
+// read_name_canonical: a byte comparison of the suffix and a walk to its label boundary,
+// without validating and case-folding both names again.
+inline bool is_subdomain_canonical(byte_view child, byte_view parent) noexcept
+{
+    if (parent.empty() || parent.size() > child.size()) {
+        return false;
+    }
+    std::size_t const start = child.size() - parent.size();
+    for (std::size_t i = 0; i < parent.size(); ++i) {
+        if (child[start + i] != parent[i]) {
+            return false;
+        }
+    }
+    std::size_t pos = 0;
+    while (pos < start) {
+        pos += std::size_t{child[pos]} + 1;
+    }
+    return pos == start;
+}
+
 // Case-insensitive equality of two names inside one message, following pointers. Both must
 // have passed scan_name; equal offsets reached on the way short-cut to true.
 bool names_equal(byte_view msg, std::size_t a, std::size_t b) noexcept;

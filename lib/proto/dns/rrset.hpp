@@ -65,6 +65,37 @@ inline name_info canonical_owner(const message& m, const rrset& s, name_out out)
     return read_name_canonical(m.wire(), s.owner_off, out);
 }
 
+// The canonical owner of every RRset of one table, read from the wire once per response and
+// shared by the bailiwick steps, the dedup keys and the records (each of them used to re-read
+// it: about ten walks of the same names per response). Fixed size (about 140 KiB: every set
+// may own a 255-byte name behind a 2-byte pointer), so keep one per worker, not on the stack.
+class canonical_owners {
+public:
+    // One view per set of t; a set whose owner does not read (cannot happen after a successful
+    // parse, which validated every name) gets an empty view.
+    void build(const message& m, const rrset_table& t) noexcept
+    {
+        auto const sets = t.sets();
+        std::size_t used = 0;
+        for (std::size_t i = 0; i < sets.size(); ++i) {
+            name_out out{buf_ + used, max_name_len};
+            auto const r = read_name_canonical(m.wire(), sets[i].owner_off, out);
+            views_[i] = r.ok() ? byte_view{buf_ + used, r.wire_len} : byte_view{};
+            used += r.ok() ? r.wire_len : 0;
+        }
+        n_ = sets.size();
+    }
+
+    [[nodiscard]] std::size_t size() const noexcept { return n_; }
+    // The owner of t.sets()[set] (uncompressed, lower case), empty when it did not read.
+    [[nodiscard]] byte_view operator[](std::size_t set) const noexcept { return views_[set]; }
+
+private:
+    std::size_t n_ = 0;
+    byte_view views_[rrset_table::max_rrsets];
+    std::uint8_t buf_[rrset_table::max_rrsets * max_name_len];
+};
+
 // Writes each member's canonical RDATA into `scratch`, puts views of them into `out` sorted in
 // canonical order without duplicates, and sets n to how many. `out` needs s.count entries
 // (errc::too_many_records otherwise); a full scratch gives errc::out_of_space.
