@@ -70,6 +70,9 @@ struct dedupe_parts {
     dedupe_type type;
     byte_view response_ip; // empty: absent
     byte_view bailiwick;
+    // The names come from a dedup key, where key_builder already folded them: written as
+    // they are instead of being folded a second time.
+    bool names_canonical = false;
 };
 
 template <class PutRdata>
@@ -82,7 +85,14 @@ record write_dedupe(byte_span buf, const dedupe_parts& d, PutRdata&& put_rdata, 
         return r;
     }
     core::out_buffer out(buf);
-    put_lower_name(out, 1, d.rrname);
+    auto const put_name = [&](std::uint32_t number, byte_view name) noexcept {
+        if (d.names_canonical) {
+            nmsg::pb_put_bytes(out, number, name);
+        } else {
+            put_lower_name(out, number, name);
+        }
+    };
+    put_name(1, d.rrname);
     nmsg::pb_put_uint(out, 2, d.rrtype);
     nmsg::pb_put_uint(out, 3, d.rrclass);
     nmsg::pb_put_uint(out, 4, d.rrttl);
@@ -94,7 +104,7 @@ record write_dedupe(byte_span buf, const dedupe_parts& d, PutRdata&& put_rdata, 
     if (!d.response_ip.empty()) {
         nmsg::pb_put_bytes(out, 14, d.response_ip);
     }
-    put_lower_name(out, 16, d.bailiwick);
+    put_name(16, d.bailiwick);
     if (!out.ok()) {
         r.error = record_error::overflow;
         return r;
@@ -160,7 +170,7 @@ record build_insertion_from_key(byte_span out, byte_view key, std::uint32_t rrtt
     }
     dedupe_parts const d{k.rrname,    k.rrtype,   k.rrclass, rrttl,
                          1,           time.sec,   time.sec,  dedupe_type::insertion,
-                         response_ip, k.bailiwick};
+                         response_ip, k.bailiwick, true};
     return write_dedupe(out, d, key_rdata_writer{k.rdata_block}, time, source);
 }
 
@@ -176,7 +186,7 @@ record build_expiration(byte_span out, byte_view key, std::uint64_t count, std::
         std::min<std::uint64_t>(count, std::numeric_limits<std::uint32_t>::max()));
     dedupe_parts const d{k.rrname,    k.rrtype,   k.rrclass, rrttl,
                          c,           time_first, time_last, dedupe_type::expiration,
-                         byte_view{}, k.bailiwick};
+                         byte_view{}, k.bailiwick, true};
     return write_dedupe(out, d, key_rdata_writer{k.rdata_block}, now, source);
 }
 

@@ -79,7 +79,8 @@ record build_insertion(byte_span out, const rrset_observation& obs,
                        std::optional<std::uint32_t> source) noexcept;
 
 // The same INSERTION from the canonical dedup key the owner core already built (names are
-// lower-case and rdata sorted in it): what the data plane calls on outcome `inserted`.
+// lower-case and rdata sorted in it, so the names are copied, not folded again): what the
+// data plane calls on outcome `inserted`.
 record build_insertion_from_key(byte_span out, byte_view key, std::uint32_t rrttl,
                                 byte_view response_ip, record_time time,
                                 std::optional<std::uint32_t> source) noexcept;
