@@ -224,7 +224,8 @@ void payload_pipeline::on_payload(const nmsg::payload_view& p, const sender_info
     if (want_relay) {
         timer_.enter(stage::relay);
         core::out_buffer ob(vendor_buf_);
-        if (pipeline::scrub_dnsqr(*r.dnsqr, relay_privacy_, r.checksum, *privacy_scratch_, ob, pc_) ==
+        if (pipeline::scrub_dnsqr(*r.dnsqr, relay_privacy_, r.checksum, *privacy_scratch_, ob, pc_,
+                                  {r.response_set, r.message}) ==
                 pipeline::privacy_counter::scrubbed &&
             ob.ok()) {
             if (channel_index_[ch_raw] >= 0) {

@@ -97,33 +97,38 @@ bool zero_side(std::span<const core::byte_view> packets, bool query) noexcept
     return true;
 }
 
-// Scrubs the EDNS options of one side. False when its DNS message cannot be located.
+// Scrubs the EDNS options of one side. False when its DNS message cannot be located. `pre`:
+// the side as verify reassembled and parsed it, used when it covers the same packets.
 bool scrub_side(std::span<const core::byte_view> packets, const privacy_options& opt,
-                privacy_scratch& s, privacy_counters& c) noexcept
+                privacy_scratch& s, privacy_counters& c, parsed_side pre = {}) noexcept
 {
     if (packets.empty()) {
         return true;
     }
-    if (s.set.assemble(packets, s.reasm) != reasm_status::ok) {
-        return false;
+    if (pre.set == nullptr || pre.message == nullptr || pre.set->size() != packets.size()) {
+        if (s.set.assemble(packets, s.reasm) != reasm_status::ok) {
+            return false;
+        }
+        if (s.set.ip().proto != net::ipproto_udp) {
+            return false;
+        }
+        net::udp_header udp;
+        if (net::parse_udp(s.set.payload(), udp) != net::errc::ok) {
+            return false;
+        }
+        if (s.message.parse(udp.payload) != dns::errc::ok) {
+            return false;
+        }
+        pre = {&s.set, &s.message};
     }
-    if (s.set.ip().proto != net::ipproto_udp) {
-        return false;
-    }
-    net::udp_header udp;
-    if (net::parse_udp(s.set.payload(), udp) != net::errc::ok) {
-        return false;
-    }
-    if (s.message.parse(udp.payload) != dns::errc::ok) {
-        return false;
-    }
-    if (s.set.reassembled()) {
+    packet_set const& set = *pre.set;
+    if (set.reassembled()) {
         c.add(pc::fragmented);
     }
-    for_each_scrub_range(s.message, opt, [&](std::size_t off, std::size_t len, bool ecs) {
+    for_each_scrub_range(*pre.message, opt, [&](std::size_t off, std::size_t len, bool ecs) {
         c.add(ecs ? pc::ecs_zeroed : pc::cookies_zeroed);
         // Message offset -> offset in the reassembled L4 payload (after the UDP header).
-        s.set.map_range(off + 8, len, [&](std::size_t idx, std::size_t at, std::size_t n) {
+        set.map_range(off + 8, len, [&](std::size_t idx, std::size_t at, std::size_t n) {
             std::memset(mutable_at(packets[idx]) + at, 0, n);
         });
     });
@@ -151,10 +156,11 @@ namespace {
 // zeroed addresses do not matter to it), then the resolver address. `qp`/`rp` view writable
 // bytes (the output copy or the packet scratch). Returns pc::scrubbed or the refusal.
 pc scrub_packets(std::span<const core::byte_view> qp, std::span<const core::byte_view> rp,
-                 const privacy_options& opt, privacy_scratch& s, privacy_counters& c) noexcept
+                 const privacy_options& opt, privacy_scratch& s, privacy_counters& c,
+                 parsed_side response) noexcept
 {
     if (opt.scrub_ecs || opt.scrub_cookies) {
-        if (!scrub_side(qp, opt, s, c) || !scrub_side(rp, opt, s, c)) {
+        if (!scrub_side(qp, opt, s, c) || !scrub_side(rp, opt, s, c, response)) {
             return pc::unscrubbable;
         }
     }
@@ -173,7 +179,7 @@ pc scrub_packets(std::span<const core::byte_view> qp, std::span<const core::byte
 // decoded or encoded again.
 pc scrub_in_place(const nmsg::dnsqr_view& v, const privacy_options& opt,
                   std::optional<nmsg::udp_checksum> verdict, privacy_scratch& s,
-                  core::out_buffer& out, privacy_counters& c) noexcept
+                  core::out_buffer& out, privacy_counters& c, parsed_side response) noexcept
 {
     core::byte_view const in = v.bytes();
     std::uint8_t* const dst = out.reserve(in.size());
@@ -207,7 +213,7 @@ pc scrub_in_place(const nmsg::dnsqr_view& v, const privacy_options& opt,
     }
     std::span<const core::byte_view> const qp{s.query_packets.data(), nq};
     std::span<const core::byte_view> const rp{s.response_packets.data(), nr};
-    if (auto const why = scrub_packets(qp, rp, opt, s, c); why != pc::scrubbed) {
+    if (auto const why = scrub_packets(qp, rp, opt, s, c, response); why != pc::scrubbed) {
         return why;
     }
     bool zeroed = false;
@@ -242,7 +248,8 @@ privacy_counter scrub_dnsqr(core::byte_view dnsqr, const privacy_options& opt,
 
 privacy_counter scrub_dnsqr(const nmsg::dnsqr_view& v, const privacy_options& opt,
                             std::optional<nmsg::udp_checksum> verdict, privacy_scratch& s,
-                            core::out_buffer& out, privacy_counters& c) noexcept
+                            core::out_buffer& out, privacy_counters& c,
+                            parsed_side response) noexcept
 {
     auto refuse = [&](pc why) {
         c.add(why);
@@ -253,7 +260,7 @@ privacy_counter scrub_dnsqr(const nmsg::dnsqr_view& v, const privacy_options& op
     }
     std::size_t const mark = out.size();
     if (opt.in_place && v.canonical() && !v.resolver_address_zeroed()) {
-        pc const why = scrub_in_place(v, opt, verdict, s, out, c);
+        pc const why = scrub_in_place(v, opt, verdict, s, out, c, response);
         if (why != pc::scrubbed) {
             out.rewind(mark);
             return refuse(why);
@@ -312,7 +319,7 @@ privacy_counter scrub_dnsqr(const nmsg::dnsqr_view& v, const privacy_options& op
     }
     f.resolver_address_zeroed = v.resolver_address_zeroed();
 
-    if (why = scrub_packets(qp, rp, opt, s, c); why != pc::scrubbed) {
+    if (why = scrub_packets(qp, rp, opt, s, c, response); why != pc::scrubbed) {
         return refuse(why);
     }
     if (opt.zero_resolver) {

@@ -111,10 +111,20 @@ struct privacy_scratch {
 privacy_counter scrub_dnsqr(core::byte_view dnsqr, const privacy_options& opt,
                             std::optional<nmsg::udp_checksum> verdict, privacy_scratch& scratch,
                             core::out_buffer& out, privacy_counters& c) noexcept;
-// The same on a DnsQR already parsed (verify's view), so the payload is not parsed twice.
+// The response side as verify already reassembled and parsed it (verify_result::response_set
+// and ::message): the scrub maps the response's EDNS options through them instead of
+// reassembling and parsing the response packets a second time.
+struct parsed_side {
+    const packet_set* set = nullptr;
+    const dns::message* message = nullptr;
+};
+
+// The same on a DnsQR already parsed (verify's view), so the payload is not parsed twice;
+// `response`, when given, must come from the same payload's response_packet field.
 privacy_counter scrub_dnsqr(const nmsg::dnsqr_view& dnsqr, const privacy_options& opt,
                             std::optional<nmsg::udp_checksum> verdict, privacy_scratch& scratch,
-                            core::out_buffer& out, privacy_counters& c) noexcept;
+                            core::out_buffer& out, privacy_counters& c,
+                            parsed_side response = {}) noexcept;
 
 // Zeroes the privacy options of one parsed DNS message in place, per option class (the
 // length-preserving rules above). Returns (ecs zeroed, others zeroed).

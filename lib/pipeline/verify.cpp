@@ -68,6 +68,7 @@ verify_counter fail(verify_result& r, verify_counter why) noexcept
     r.route = rcode_route::none;
     r.rrsets_valid = false;
     r.message = nullptr;
+    r.response_set = nullptr;
     r.rrsets = nullptr;
     r.dnsqr = nullptr;
     return why;
@@ -272,6 +273,7 @@ verify_counter verify(const dnsqr_input& in, const verify_options& opt, verify_s
         r.rrsets = &s.rrsets;
     }
     r.message = &s.message;
+    r.response_set = &s.response_set;
     r.dnsqr = &s.dnsqr;
 
     // Rule 6: the participant's own zones.

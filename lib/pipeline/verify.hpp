@@ -216,6 +216,7 @@ struct verify_result {
     std::optional<nmsg::udp_checksum> checksum;
     core::byte_view response_wire;            // the DNS response message
     const dns::message* message = nullptr;    // parsed response (accepted only)
+    const packet_set* response_set = nullptr; // its packets, as reassembled (accepted only)
     const dns::rrset_table* rrsets = nullptr; // when rrsets_valid
     const nmsg::dnsqr_view* dnsqr = nullptr;   // the parsed DnsQR (accepted only)
     // Detail of a drop, for logs and tests: which sub-parser said no.
