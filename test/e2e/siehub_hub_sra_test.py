@@ -37,6 +37,7 @@ sys.argv = ["x", "x", "x"]
 exec(compile(_src, "siehub_sra_test.py", "exec"), sra.__dict__)
 sys.argv = _argv
 OP, Client, watch_body, result_text = sra.OP, sra.Client, sra.watch_body, sra.result_text
+OP = dict(OP, STOP=137)
 failures = []
 
 
@@ -62,7 +63,7 @@ def main():
     cmd = [SIEHUB, "--offline", pcap, "--out", out, "--workers", "2", "--stats-json", stats,
            "--sra-listen", "tcp:127.0.0.1,0", "--sra-listen", "unix:" + unix_path,
            "--sra-listen", "apikey:127.0.0.1,0", "--sra-cert", crt, "--sra-key", key,
-           "--sra-accounts", acc, "--start-delay", "2", "--linger", "2"]
+           "--sra-accounts", acc, "--start-delay", "3", "--linger", "2"]
     t0 = time.time()
     p = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
     port = key_port = None
@@ -108,6 +109,46 @@ def main():
         r = c.reply()
         check(r[0] == OP["OK"] and result_text(r) == "channel ch204 on", name + ": channel on " + str(r))
         clients[name] = c
+    # Watches change before the input starts: the workers must match with the generation the
+    # server compiled last. "switch" watches www.example.com, lets the hub publish that
+    # generation, then stops it and watches *.sub.example.com instead: it gets the latter's
+    # hits only, all with tag 2.
+    sw = Client(socket.create_connection(("127.0.0.1", port)))
+    sw.recv()
+    check(sw.login("alice")[0] == OP["OK"], "switch: login")
+    sw.send(OP["WATCH"], 1, watch_body("dns=www.example.com"), 2)
+    check(sw.reply()[:2] == (OP["OK"], 1), "switch: first watch")
+    sw.send(OP["CHANNEL"], 0, struct.pack("<HB", 204, 1), 2)
+    check(sw.reply()[0] == OP["OK"], "switch: channel on")
+    time.sleep(0.3)  # the server thread publishes the generation with watch 1
+    sw.send(OP["STOP"], 1, b"", 2)
+    check(sw.reply()[:2] == (OP["OK"], 1), "switch: STOP watch 1")
+    sw.send(OP["WATCH"], 2, watch_body("dns=*.sub.example.com"), 2)
+    check(sw.reply()[:2] == (OP["OK"], 2), "switch: second watch")
+    clients["switch"] = sw
+    plans["switch"] = (sw.s, ["dns=*.sub.example.com"])
+    # A client index reused: "gone" watches everything and disconnects; "reuse" logs in
+    # after it (the server hands out the freed index first) and watches one name only: it
+    # never gets gone's hits.
+    g = Client(socket.create_connection(("127.0.0.1", port)))
+    g.recv()
+    check(g.login("alice")[0] == OP["OK"], "gone: login")
+    g.send(OP["WATCH"], 1, watch_body("ch=204"), 2)
+    g.reply()
+    g.send(OP["CHANNEL"], 0, struct.pack("<HB", 204, 1), 2)
+    check(g.reply()[0] == OP["OK"], "gone: channel on")
+    time.sleep(0.2)
+    g.s.close()
+    time.sleep(0.2)
+    ru = Client(socket.create_connection(("127.0.0.1", port)))
+    ru.recv()
+    check(ru.login("alice")[0] == OP["OK"], "reuse: login")
+    ru.send(OP["WATCH"], 7, watch_body("dns=www.example.com"), 2)
+    check(ru.reply()[:2] == (OP["OK"], 7), "reuse: watch")
+    ru.send(OP["CHANNEL"], 0, struct.pack("<HB", 204, 1), 2)
+    check(ru.reply()[0] == OP["OK"], "reuse: channel on")
+    clients["reuse"] = ru
+    plans["reuse"] = (ru.s, ["dns=www.example.com"])
     # ACL: bob's account has 202 and 220 only.
     b = Client(socket.create_connection(("127.0.0.1", port)))
     b.recv()
@@ -117,7 +158,7 @@ def main():
     r = b.reply()
     check(r[0] == OP["ERROR"], "bob: channel 204 refused " + str(r))
     b.s.close()
-    check(time.time() - t0 < 1.9, "clients were ready before the start delay ran out")
+    check(time.time() - t0 < 2.9, "clients were ready before the start delay ran out")
 
     # SIGHUP re-reads the accounts: dave is unknown, then added, then logs in.
     d = Client(socket.create_connection(("127.0.0.1", port)))
@@ -162,7 +203,7 @@ def main():
     for th in ths:
         th.join(20)
     check(rc == 0, "siehub exit code 0 (got %s)" % rc)
-    check(time.time() - t0 >= 4.0, "the hub served the start delay and the linger time")
+    check(time.time() - t0 >= 5.0, "the hub served the start delay and the linger time")
 
     # Independent expectation: the ch204 payloads the same run wrote to out.pcap.
     ch_nmsg = os.path.join(tmp, "ch204.nmsg")
@@ -182,6 +223,8 @@ def main():
             pl for pl, k in zip(expected, keys) if any(sra.matches(w, k) for w in watches))
         got = collections.Counter()
         for op, tag, pv, body in results.get(name, []):
+            if name in ("switch", "reuse"):
+                check(tag == (2 if name == "switch" else 7), "%s: WHIT tag %d" % (name, tag))
             ch, typ, pad = struct.unpack("<HBB", body[:4])
             check(ch == 204 and typ == 0, name + ": WHIT nmsg on ch204")
             unit = body[20:]
