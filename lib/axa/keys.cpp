@@ -52,7 +52,12 @@ std::size_t name_at(byte_view rdata, std::size_t off, std::uint16_t field, std::
     if (!r.ok()) {
         return 0;
     }
-    k.add_name(rdata.subspan(off, r.wire_len), field, val);
+    // Checked already: added directly rather than through add_name's second walk.
+    if (k.n_names == payload_keys::max_names) {
+        k.truncated = true;
+    } else {
+        k.names[k.n_names++] = {rdata.data() + off, r.wire_len, field, val, r.labels};
+    }
     return r.end;
 }
 

@@ -62,7 +62,7 @@ inline std::uint64_t load_at(const std::uint8_t* name, std::size_t rlen, std::si
 // each word goes through a multiply and a shift (not CRC32C: its linearity would let a watch
 // set collide whatever the seed), so watch sets cannot be chosen to collide. The length
 // bytes make the word sequence decode to one label sequence only.
-std::size_t match_generation::name_pass(const std::uint8_t* name, std::size_t len,
+__attribute__((always_inline)) inline std::size_t match_generation::name_pass(const std::uint8_t* name, std::size_t len,
                                         std::size_t rlen, std::size_t labels,
                                         std::array<std::uint8_t, 128>& offs,
                                         std::array<std::uint64_t, 128>& h) const noexcept
@@ -402,23 +402,19 @@ void match_generation::match_names(const payload_keys& k, match_scratch& s) cons
     std::array<name_probe, cap> q;
     std::size_t nq = 0;
     auto const flush = [&] {
-        std::size_t m = 0;
         for (std::size_t i = 0; i < nq; ++i) {
-            if (q[i].t->bloom_has(q[i].h)) {
-                __builtin_prefetch(&q[i].t->slots[(q[i].h >> 7) & q[i].t->mask]);
-                q[m++] = q[i];
-            }
-        }
-        for (std::size_t i = 0; i < m; ++i) {
             auto const& n = *q[i].key;
             probe(*q[i].t, q[i].h, n.name + q[i].off, n.len - q[i].off, k.ch, n, s);
         }
         nq = 0;
     };
+    // The bloom test at once (its 32 KiB mostly stay in cache); the few probes that pass wait,
+    // their slots prefetched, until every name of the payload is hashed.
     auto const push = [&](const dns_table& t, std::uint64_t h, const name_key& n, std::size_t off) {
-        std::uint64_t const b = (h >> 40) & ((std::uint64_t{1} << bloom_bits) - 1);
-        __builtin_prefetch(&t.bloom[b >> 6]);
-        q[nq++] = {&t, h, &n, static_cast<std::uint16_t>(off)};
+        if (t.bloom_has(h)) {
+            __builtin_prefetch(&t.slots[(h >> 7) & t.mask]);
+            q[nq++] = {&t, h, &n, static_cast<std::uint16_t>(off)};
+        }
     };
     std::array<std::uint8_t, 128> offs;
     std::array<std::uint64_t, 128> pre;
