@@ -93,8 +93,8 @@ payload_pipeline::payload_pipeline(unsigned worker, const settings& s, worker_li
       privacy_scratch_(std::make_unique<pipeline::privacy_scratch>()),
       key_(pipeline::siphash_key::from_bytes(s.pseudonym_key)),
       bw_(std::make_unique<pipeline::bailiwick_checker>()), vendor_buf_(1 << 17),
-      canon_buf_(1 << 16), key_buf_(max_record_key),
-      owners_(std::make_unique<dns::canonical_owners>())
+      canon_buf_(1 << 16), owners_(std::make_unique<dns::canonical_owners>()),
+      local_(std::make_unique<std::array<rrset_record, 64>>())
 {
     dedup::config dc;
     dc.max_entries = s.dedup_entries;
@@ -295,7 +295,9 @@ void payload_pipeline::handle_rrsets(const pipeline::verify_result& r)
             c_.add(pipe_counter::rrsets_key_error);
             continue;
         }
-        dedup::key_builder kb(key_buf_);
+        // local_n_ <= batch_n_ < 64 here: dedup_batch() empties both when the batch fills.
+        rrset_record& slot = (*local_)[local_n_];
+        dedup::key_builder kb(slot.key);
         kb.begin_canonical(owner, set.type, set.cls, v.bailiwick());
         for (std::size_t j = 0; j < n; ++j) {
             kb.add_rdata(rdatas[j]);
@@ -317,28 +319,39 @@ void payload_pipeline::handle_rrsets(const pipeline::verify_result& r)
         }
         c_.add(pipe_counter::rrsets_in_bailiwick);
 
+        slot.hash = h;
+        slot.time_sec = static_cast<std::uint32_t>(std::clamp<std::int64_t>(r.response_time_sec, 0, UINT32_MAX));
+        slot.time_nsec = static_cast<std::uint32_t>(r.response_time_nsec);
+        slot.ttl = set.ttl;
+        slot.key_len = static_cast<std::uint16_t>(key.size());
+        slot.response_ip_len = static_cast<std::uint8_t>(std::min<std::size_t>(r.response_ip.size(), 16));
+        std::memcpy(slot.response_ip.data(), r.response_ip.data(), slot.response_ip_len);
+
+        unsigned const owner_w = dedup::owner_core(h, s_.workers);
+        if (owner_w == worker_) {
+            ++local_n_;
+            batch_[batch_n_++] = &slot;
+            if (batch_n_ == batch_.size()) {
+                dedup_batch();
+            }
+            continue;
+        }
+        // Another worker owns it: a pooled copy travels through its ring.
         void* obj = nullptr;
         if (rte_mempool_get(links_.records, &obj) != 0) {
             rc_.add(rt_counter::handoff_no_record);
             continue;
         }
         auto* rec = static_cast<rrset_record*>(obj);
-        rec->hash = h;
-        rec->time_sec = static_cast<std::uint32_t>(std::clamp<std::int64_t>(r.response_time_sec, 0, UINT32_MAX));
-        rec->time_nsec = static_cast<std::uint32_t>(r.response_time_nsec);
-        rec->ttl = set.ttl;
-        rec->key_len = static_cast<std::uint16_t>(key.size());
-        std::memcpy(rec->key.data(), key.data(), key.size());
-        rec->response_ip_len = static_cast<std::uint8_t>(std::min<std::size_t>(r.response_ip.size(), 16));
-        std::memcpy(rec->response_ip.data(), r.response_ip.data(), rec->response_ip_len);
-
-        unsigned const owner_w = dedup::owner_core(h, s_.workers);
-        if (owner_w == worker_) {
-            batch_[batch_n_++] = rec;
-            if (batch_n_ == batch_.size()) {
-                dedup_batch();
-            }
-        } else if (rte_ring_enqueue(links_.handoff_out[owner_w], rec) == 0) {
+        rec->hash = slot.hash;
+        rec->time_sec = slot.time_sec;
+        rec->time_nsec = slot.time_nsec;
+        rec->ttl = slot.ttl;
+        rec->key_len = slot.key_len;
+        std::memcpy(rec->key.data(), slot.key.data(), slot.key_len);
+        rec->response_ip_len = slot.response_ip_len;
+        rec->response_ip = slot.response_ip;
+        if (rte_ring_enqueue(links_.handoff_out[owner_w], rec) == 0) {
             rc_.add(rt_counter::handoff_sent);
         } else {
             rc_.add(rt_counter::handoff_full);
@@ -429,9 +442,12 @@ void payload_pipeline::dedup_batch()
             c_.add(pipe_counter::dedup_dropped);
             break;
         }
-        rte_mempool_put(links_.records, rec);
+        if (!is_local(rec)) {
+            rte_mempool_put(links_.records, rec);
+        }
     }
     batch_n_ = 0;
+    local_n_ = 0;
 }
 
 void payload_pipeline::tick(std::uint64_t tsc)

@@ -149,7 +149,6 @@ private:
     std::unique_ptr<pipeline::heartbeat> heartbeat_;
     std::vector<std::uint8_t> vendor_buf_;  // a scrubbed dnsqr or a record
     std::vector<std::uint8_t> canon_buf_;   // canonical rdata of one RRset
-    std::vector<std::uint8_t> key_buf_;
     std::unique_ptr<dns::canonical_owners> owners_; // of the response in handle_rrsets
     // Per-response scratch kept here so that no call zero-fills 8 KiB (a measured 27 % of the
     // worker's instructions when they were locals).
@@ -158,6 +157,15 @@ private:
     // Owner-side batch: records that this worker owns, waiting for one dedup burst.
     std::array<rrset_record*, 64> batch_{};
     unsigned batch_n_ = 0;
+    // Records of this worker's own RRsets: each key is built in the next free slot and stays
+    // there when this worker owns it (no pooled record, no copy); only keys owned by another
+    // worker are copied into a pooled rrset_record for its ring. Slots in use <= batch_n_.
+    std::unique_ptr<std::array<rrset_record, 64>> local_;
+    unsigned local_n_ = 0;
+    [[nodiscard]] bool is_local(const rrset_record* r) const noexcept
+    {
+        return r >= local_->data() && r < local_->data() + local_->size();
+    }
     std::uint32_t clock_s_ = 0;             // latest payload time seen (dedup expiry clock)
     std::uint64_t tsc_hz_ = 1;
     std::uint64_t last_tsc_ = 0;
