@@ -284,6 +284,22 @@ TEST_CASE("matcher: one-pass suffix hashes equal the whole-name hash of each suf
         auto const [it, fresh] = seen.emplace(whole[labels], lower);
         CHECK((fresh || it->second == lower));
     }
+    // Every byte counts: names that differ in one byte of a label (at each position of labels
+    // of 1 to 63 bytes, so in every word of them) hash differently.
+    for (std::size_t len = 1; len <= 63; ++len) {
+        std::vector<std::uint8_t> n{static_cast<std::uint8_t>(len)};
+        n.insert(n.end(), len, 'a');
+        auto const tail = wire("example.com.");
+        n.insert(n.end(), tail.begin(), tail.end());
+        g->suffix_hashes(n, whole);
+        for (std::size_t i = 1; i <= len; ++i) {
+            auto m = n;
+            m[i] = 'b';
+            g->suffix_hashes(m, other);
+            CHECK(other[3] != whole[3]);
+            CHECK(other[2] == whole[2]); // the shared suffix still agrees
+        }
+    }
 }
 
 TEST_CASE("matcher: a name of 127 labels, and names shorter than 8 bytes", "[axa][matcher]")
