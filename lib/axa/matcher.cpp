@@ -53,20 +53,38 @@ inline std::uint64_t load_at(const std::uint8_t* name, std::size_t rlen, std::si
 
 } // namespace
 
-// Suffix hashes of a wire name in one pass (rlen >= 8 bytes readable from `name`, len of them
-// the name): h[k] (k = 0..labels) is the hash of the suffix made of the last k labels (h[0]:
-// the root alone, h[labels]: the whole name). A forward walk finds the label starts; the
-// labels are then absorbed from the right, each as its length byte and lower-cased bytes in
-// 8-byte words, so every suffix's hash extends the next shorter one's and the exact probe and
-// every `*.` probe share the work. The state starts from the generation's random seed and
-// each word goes through a multiply and a shift (not CRC32C: its linearity would let a watch
-// set collide whatever the seed), so watch sets cannot be chosen to collide. The length
-// bytes make the word sequence decode to one label sequence only.
-__attribute__((always_inline)) inline std::size_t match_generation::name_pass(const std::uint8_t* name, std::size_t len,
-                                        std::size_t rlen, std::size_t labels,
-                                        std::array<std::uint8_t, 128>& offs,
-                                        std::array<std::uint64_t, 128>& h) const noexcept
+// One pass over a wire name (rlen >= 8 bytes readable from `name`, len of them the name) for
+// the hashes of all its suffixes: the label starts (for the `*.` probes), and a hash chain
+// over the name's lower-cased 8-byte words taken from its end: wd[j] holds bytes
+// [len - 8j, len - 8j + 8) (the last one, which starts before the name, shifted so that the
+// name's first bytes sit at its top), st[q] the state after q words. Words aligned on the end
+// of the name are aligned on the end of every suffix too: a suffix of 8q + r bytes hashes as
+// st[q] mixed with the top r bytes of wd[q + 1], its own first r bytes (suffix_at), the value
+// it gets as a name of its own. The chain starts from the generation's random seed and each
+// word goes through a multiply and a shift, so watch sets cannot be chosen to collide
+// (CRC32C would be cheaper, but names that collide under a linear hash collide whatever the
+// seed). Within valid names the r bytes need no length beside them: a suffix's first byte is
+// a label length, and a name ends at its first zero byte.
+__attribute__((always_inline)) inline std::size_t
+match_generation::name_pass(const std::uint8_t* name, std::size_t len, std::size_t rlen,
+                            std::size_t labels, std::array<std::uint8_t, 128>& offs,
+                            name_words& nw) const noexcept
 {
+    (void)rlen;
+    std::uint64_t x = hk_.root;
+    nw.st[0] = x;
+    std::size_t const q = len / 8;
+    for (std::size_t j = 1; j <= q; ++j) {
+        std::uint64_t w;
+        std::memcpy(&w, name + len - 8 * j, 8);
+        w = lower8(w);
+        nw.wd[j] = w;
+        x = mix(x, w);
+        nw.st[j] = x;
+    }
+    std::uint64_t w;
+    std::memcpy(&w, name, 8);
+    nw.wd[q + 1] = len % 8 == 0 ? 0 : lower8(w) << (8 * (8 - len % 8));
     std::size_t n = 0;
     std::size_t off = 0;
     if (labels != 0 || len <= 1) [[likely]] { // counted by the guardian: no end test per label
@@ -81,38 +99,49 @@ __attribute__((always_inline)) inline std::size_t match_generation::name_pass(co
         }
     }
     offs[n] = static_cast<std::uint8_t>(off < len ? off : len - 1); // the root byte
-    std::uint64_t x = hk_.root;
-    h[0] = x | 1; // 0 marks an empty slot
-    for (std::size_t k = 1; k <= n; ++k) {
-        std::size_t const o = offs[n - k];
-        std::size_t const b = std::size_t{name[o]} + 1; // length byte and label
-        x = mix(x, lower8(load_at(name, rlen, o) & byte_mask(b)));
-        for (std::size_t i = 8; i < b; i += 8) { // labels of 8 bytes and more
-            x = mix(x, lower8(load_at(name, rlen, o + i) & byte_mask(b - i)));
-        }
-        h[k] = x | 1;
-    }
     return n;
+}
+
+namespace {
+
+// The top r bytes of a word (none for r = 0).
+constexpr std::array<std::uint64_t, 8> top_bytes = [] {
+    std::array<std::uint64_t, 8> m{};
+    for (std::size_t r = 1; r < 8; ++r) {
+        m[r] = ~std::uint64_t{0} << (8 * (8 - r));
+    }
+    return m;
+}();
+
+} // namespace
+
+// The hash of the suffix of `len`-byte name (as name_pass saw it) that starts at `off`.
+__attribute__((always_inline)) inline std::uint64_t
+match_generation::suffix_at(const name_words& nw, std::size_t len, std::size_t off) const noexcept
+{
+    std::size_t const l = len - off;
+    return mix(nw.st[l / 8], nw.wd[l / 8 + 1] & top_bytes[l % 8]) | 1; // 0 marks an empty slot
 }
 
 std::size_t match_generation::suffix_hashes(std::span<const std::uint8_t> name,
                                             std::span<std::uint64_t, 128> out) const noexcept
 {
+    if (name.empty()) {
+        return 0;
+    }
     std::array<std::uint8_t, 128> offs;
-    std::array<std::uint64_t, 128> h;
+    name_words nw;
     std::array<std::uint8_t, 8> pad{};
     const std::uint8_t* p = name.data();
     if (name.size() < 8) {
         std::copy(name.begin(), name.end(), pad.begin());
         p = pad.data();
     }
-    std::size_t labels = 0;
-    if (name.empty()) {
-        h[0] = hk_.root | 1;
-    } else {
-        labels = name_pass(p, name.size(), std::max<std::size_t>(name.size(), 8), 0, offs, h);
+    std::size_t const len = name.size();
+    std::size_t const labels = name_pass(p, len, std::max<std::size_t>(len, 8), 0, offs, nw);
+    for (std::size_t k = 0; k <= labels; ++k) {
+        out[k] = suffix_at(nw, len, offs[labels - k]);
     }
-    std::copy(h.begin(), h.begin() + static_cast<std::ptrdiff_t>(labels) + 1, out.begin());
     return labels;
 }
 
@@ -417,7 +446,7 @@ void match_generation::match_names(const payload_keys& k, match_scratch& s) cons
         }
     };
     std::array<std::uint8_t, 128> offs;
-    std::array<std::uint64_t, 128> pre;
+    name_words nw;
     for (std::size_t i = 0; i < k.n_names; ++i) {
         auto const& n = k.names[i];
         std::array<std::uint8_t, 8> pad{};
@@ -426,7 +455,8 @@ void match_generation::match_names(const payload_keys& k, match_scratch& s) cons
             std::memcpy(pad.data(), n.name, n.len);
             p = pad.data();
         }
-        std::size_t const labels = name_pass(p, n.len, n.len < 8 ? 8 : n.len, n.labels, offs, pre);
+        std::size_t const rlen = n.len < 8 ? 8 : n.len;
+        std::size_t const labels = name_pass(p, n.len, rlen, n.labels, offs, nw);
         bool const exact = dns_exact_.has_labels(labels); // false when the table is empty
         // Only the suffixes whose label count some `*.` watch has (bit j: j labels).
         std::array<std::uint64_t, 2> wild = dns_wild_.label_counts;
@@ -440,12 +470,13 @@ void match_generation::match_names(const payload_keys& k, match_scratch& s) cons
             flush();
         }
         if (exact) {
-            push(dns_exact_, pre[labels], n, 0);
+            push(dns_exact_, suffix_at(nw, n.len, 0), n, 0);
         }
         for (std::size_t w = 0; w < 2; ++w) {
             for (std::uint64_t bits = wild[w]; bits != 0; bits &= bits - 1) {
                 std::size_t const j = 64 * w + static_cast<std::size_t>(std::countr_zero(bits));
-                push(dns_wild_, pre[j], n, offs[labels - j]);
+                std::size_t const o = offs[labels - j];
+                push(dns_wild_, suffix_at(nw, n.len, o), n, o);
             }
         }
     }

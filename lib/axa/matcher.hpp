@@ -140,9 +140,15 @@ private:
                   std::uint16_t val, match_scratch& s) const noexcept;
     void probe(const dns_table& t, std::uint64_t h, const std::uint8_t* name, std::size_t len,
                std::uint16_t ch, const name_key& key, match_scratch& s) const noexcept;
+    struct name_words { // name_pass's chain over a name's words from its end
+        std::array<std::uint64_t, 33> st; // st[q]: the state after q words
+        std::array<std::uint64_t, 34> wd; // wd[j]: the j-th word from the end, lower-cased
+    };
     std::size_t name_pass(const std::uint8_t* name, std::size_t len, std::size_t rlen,
                           std::size_t labels, std::array<std::uint8_t, 128>& offs,
-                          std::array<std::uint64_t, 128>& h) const noexcept;
+                          name_words& nw) const noexcept;
+    [[nodiscard]] std::uint64_t suffix_at(const name_words& nw, std::size_t len,
+                                          std::size_t off) const noexcept;
     struct name_probe; // one table probe queued by match_names
     void match_names(const payload_keys& k, match_scratch& s) const noexcept;
     void match_ips(const payload_keys& k, match_scratch& s) const noexcept;
@@ -152,7 +158,7 @@ private:
     std::size_t client_count_ = 0;
     std::size_t watch_count_ = 0;
     struct hash_keys { // the name hash's key, random per generation
-        std::uint64_t root = 0; // the state after the root (the empty suffix)
+        std::uint64_t root = 0; // the chain's start
     };
     hash_keys hk_;
     std::array<std::int32_t, ch_max + 1> ch_index_{};
