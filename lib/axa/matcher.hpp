@@ -4,12 +4,12 @@
 // so it can be published to data-plane workers behind RCU/QSBR and read without locks:
 //
 //  * dns= : two open-addressing tables (exact, `*.` suffix) keyed by a seeded hash of the
-//           lower-cased wire name; one pass over a payload name yields the hash of every
-//           suffix (labels absorbed from the right, each suffix's hash extending the next
-//           shorter one's), and the name is probed whole (exact) and at each suffix whose
-//           label count some `*.` watch has, each probe behind a 32 KiB bloom filter; a hit
-//           compares the bytes (no false positives). The names of one payload go in phases:
-//           hash all, test the blooms, probe (bloom words and slots prefetched in between);
+//           lower-cased wire name. The hash chains the name's 8-byte words from its end, so
+//           one pass over a payload name serves every suffix (each is a chain state mixed
+//           with its own first bytes); the name is probed whole (exact) and at each suffix
+//           whose label count some `*.` watch has, each probe behind a 32 KiB bloom filter;
+//           a hit compares the bytes (no false positives). The names of one payload go in
+//           phases: hash and bloom-test all, prefetching the slots of those that pass; probe;
 //  * ip=  : per family, the prefixes cut the address space into disjoint intervals, each
 //           holding every prefix that covers it (prefixes nest, so a sweep with a stack builds
 //           them); a directory by the top 12 bits narrows the search for the interval to the
