@@ -15,6 +15,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string_view>
 
@@ -63,6 +64,28 @@ inline constexpr std::uint8_t ascii_lower(std::uint8_t c) noexcept
 }
 
 namespace detail {
+
+// ascii_lower over n bytes, eight at a time (SWAR; bytes >= 0x80 are left as they are): names
+// are lower-cased on every canonical read, and most labels are shorter than the 16 bytes the
+// compiler's vector loop starts at.
+inline void copy_lower(std::uint8_t* dst, const std::uint8_t* src, std::size_t n) noexcept
+{
+    constexpr std::uint64_t ones = 0x0101010101010101ull;
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        std::uint64_t x = 0;
+        std::memcpy(&x, src + i, 8);
+        std::uint64_t const low7 = x & (0x7f * ones);
+        std::uint64_t const ge_a = low7 + (0x80 - 'A') * ones; // bit 7: byte >= 'A'
+        std::uint64_t const gt_z = low7 + (0x7f - 'Z') * ones; // bit 7: byte > 'Z'
+        std::uint64_t const upper = (ge_a ^ gt_z) & ~x & (0x80 * ones);
+        x |= upper >> 2; // 0x80 -> 0x20 in the same byte
+        std::memcpy(dst + i, &x, 8);
+    }
+    for (; i < n; ++i) {
+        dst[i] = ascii_lower(src[i]);
+    }
+}
 
 // Offsets: also record where each label starts in the uncompressed wire form (for a name
 // without pointers read at off 0 that is its position in buf); `label_offs` holds
@@ -115,9 +138,7 @@ inline name_info walk_name(byte_view buf, std::size_t off, std::uint8_t* out,
                 }
             } else if constexpr (Copy == name_copy::lower_case) {
                 out[len] = c;
-                for (std::size_t i = 1; i <= c; ++i) {
-                    out[len + i] = ascii_lower(base[pos + i]);
-                }
+                copy_lower(out + len + 1, base + pos + 1, c);
             }
             if constexpr (Offsets) {
                 // len + c + 2 <= 255 here, so the offset fits a byte and labels < 127.

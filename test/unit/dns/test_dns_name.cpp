@@ -285,3 +285,48 @@ TEST_CASE("name: wdns pointer rule for the wdns-identical presentation", "[dns][
         CHECK((e == errc::name_too_long || e == errc::pointer_hops));
     }
 }
+
+TEST_CASE("name: canonical reads fold exactly A-Z, every byte value, every label length",
+          "[dns][name]")
+{
+    // copy_lower folds eight bytes at a time: check it against ascii_lower byte by byte for
+    // labels of every length (the 8-byte chunks and the tails) and every byte value.
+    for (std::size_t len = 1; len <= max_label_len; ++len) {
+        for (unsigned shift = 0; shift < 256; shift += 7) {
+            bytes w{static_cast<std::uint8_t>(len)};
+            for (std::size_t i = 0; i < len; ++i) {
+                w.push_back(static_cast<std::uint8_t>((shift + i * 37) & 0xff));
+            }
+            w.push_back(0);
+            name_buffer nb;
+            auto const r = read_name_canonical(w, 0, nb);
+            REQUIRE(r.ok());
+            REQUIRE(r.wire_len == len + 2);
+            CHECK(nb[0] == len);
+            for (std::size_t i = 1; i <= len; ++i) {
+                INFO("len " << len << " byte " << int(w[i]));
+                CHECK(nb[i] == ascii_lower(w[i]));
+            }
+        }
+    }
+}
+
+TEST_CASE("name: is_subdomain_canonical agrees with is_subdomain on canonical names",
+          "[dns][name]")
+{
+    std::vector<bytes> names;
+    for (char const* t : {".", "com.", "example.com.", "www.example.com.", "xample.com.",
+                          "a.b.example.com.", "example.org.", "com.example.com."}) {
+        name_buffer nb;
+        auto const r = from_text(t, nb);
+        REQUIRE(r.ok());
+        names.emplace_back(nb.begin(), nb.begin() + r.wire_len);
+    }
+    for (auto const& child : names) {
+        for (auto const& parent : names) {
+            INFO(name_text(child) << " under " << name_text(parent));
+            CHECK(is_subdomain_canonical(child, parent) == is_subdomain(child, parent));
+        }
+        CHECK_FALSE(is_subdomain_canonical(child, byte_view{}));
+    }
+}
