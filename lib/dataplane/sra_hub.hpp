@@ -11,6 +11,7 @@
 #include <rte_ring.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -70,6 +71,7 @@ private:
     std::vector<std::uint64_t> lost_total_seen_;
     std::unique_ptr<sra_publisher> pub_;
     std::uint64_t published_serial_ = 0; // the server generation the workers have
+    std::chrono::steady_clock::time_point next_compile_{}; // no compile before (see .cpp)
     std::atomic<bool> stop_{false};
     std::atomic<bool> draining_{false}; // workers are done
     std::atomic<bool> drained_{false};  // ... the rings are empty and every queue written
