@@ -34,28 +34,11 @@ inline std::uint64_t mix(std::uint64_t h, std::uint64_t w) noexcept
     return h ^ (h >> 32);
 }
 
-// The low `n` bytes (all eight for n >= 8, none for n = 0).
-inline std::uint64_t byte_mask(std::size_t n) noexcept
-{
-    return n >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * n)) - 1;
-}
-
-// Eight bytes from name[off] where they fit in the `rlen` >= 8 readable bytes, else the last
-// eight shifted down: bytes past rlen come out arbitrary (the caller masks them) but nothing
-// past name[rlen) is read. No branch: the label lengths of a name do not predict.
-inline std::uint64_t load_at(const std::uint8_t* name, std::size_t rlen, std::size_t off) noexcept
-{
-    std::size_t const pos = off < rlen - 8 ? off : rlen - 8;
-    std::uint64_t w;
-    std::memcpy(&w, name + pos, 8);
-    return w >> ((8 * (off - pos)) & 63);
-}
-
 } // namespace
 
-// One pass over a wire name (rlen >= 8 bytes readable from `name`, len of them the name) for
-// the hashes of all its suffixes: the label starts (for the `*.` probes), and a hash chain
-// over the name's lower-cased 8-byte words taken from its end: wd[j] holds bytes
+// One pass over a wire name (at least 8 bytes readable from `name`, len of them the name) for
+// the hashes of all its suffixes: a hash chain over the name's lower-cased 8-byte words taken
+// from its end: wd[j] holds bytes
 // [len - 8j, len - 8j + 8) (the last one, which starts before the name, shifted so that the
 // name's first bytes sit at its top), st[q] the state after q words. Words aligned on the end
 // of the name are aligned on the end of every suffix too: a suffix of 8q + r bytes hashes as
@@ -65,12 +48,9 @@ inline std::uint64_t load_at(const std::uint8_t* name, std::size_t rlen, std::si
 // (CRC32C would be cheaper, but names that collide under a linear hash collide whatever the
 // seed). Within valid names the r bytes need no length beside them: a suffix's first byte is
 // a label length, and a name ends at its first zero byte.
-__attribute__((always_inline)) inline std::size_t
-match_generation::name_pass(const std::uint8_t* name, std::size_t len, std::size_t rlen,
-                            std::size_t labels, std::array<std::uint8_t, 128>& offs,
-                            name_words& nw) const noexcept
+__attribute__((always_inline)) inline void
+match_generation::name_pass(const std::uint8_t* name, std::size_t len, name_words& nw) const noexcept
 {
-    (void)rlen;
     std::uint64_t x = hk_.root;
     nw.st[0] = x;
     std::size_t const q = len / 8;
@@ -85,22 +65,35 @@ match_generation::name_pass(const std::uint8_t* name, std::size_t len, std::size
     std::uint64_t w;
     std::memcpy(&w, name, 8);
     nw.wd[q + 1] = len % 8 == 0 ? 0 : lower8(w) << (8 * (8 - len % 8));
+}
+
+namespace {
+
+// Labels of a checked uncompressed name (root excluded), for keys the guardian did not count.
+std::size_t count_labels(const std::uint8_t* name, std::size_t len) noexcept
+{
     std::size_t n = 0;
-    std::size_t off = 0;
-    if (labels != 0 || len <= 1) [[likely]] { // counted by the guardian: no end test per label
-        for (; n < labels; ++n) {
-            offs[n] = static_cast<std::uint8_t>(off);
-            off += std::size_t{name[off]} + 1;
-        }
-    } else {
-        while (off < len && name[off] != 0 && n < 127) {
-            offs[n++] = static_cast<std::uint8_t>(off);
-            off += std::size_t{name[off]} + 1;
-        }
+    for (std::size_t off = 0; off < len && name[off] != 0 && n < 127; off += name[off] + 1u) {
+        ++n;
     }
-    offs[n] = static_cast<std::uint8_t>(off < len ? off : len - 1); // the root byte
     return n;
 }
+
+// offs[i] (i <= steps): where label i starts, stepping over `steps` labels from the left;
+// offs[labels]: the root byte.
+inline void label_starts(const std::uint8_t* name, std::size_t len, std::size_t labels,
+                         std::size_t steps, std::array<std::uint8_t, 128>& offs) noexcept
+{
+    std::size_t off = 0;
+    offs[0] = 0;
+    for (std::size_t i = 1; i <= steps; ++i) {
+        off += std::size_t{name[off]} + 1;
+        offs[i] = static_cast<std::uint8_t>(off);
+    }
+    offs[labels] = static_cast<std::uint8_t>(len - 1);
+}
+
+} // namespace
 
 namespace {
 
@@ -138,7 +131,9 @@ std::size_t match_generation::suffix_hashes(std::span<const std::uint8_t> name,
         p = pad.data();
     }
     std::size_t const len = name.size();
-    std::size_t const labels = name_pass(p, len, std::max<std::size_t>(len, 8), 0, offs, nw);
+    std::size_t const labels = count_labels(name.data(), len);
+    name_pass(p, len, nw);
+    label_starts(name.data(), len, labels, labels, offs);
     for (std::size_t k = 0; k <= labels; ++k) {
         out[k] = suffix_at(nw, len, offs[labels - k]);
     }
@@ -449,14 +444,10 @@ void match_generation::match_names(const payload_keys& k, match_scratch& s) cons
     name_words nw;
     for (std::size_t i = 0; i < k.n_names; ++i) {
         auto const& n = k.names[i];
-        std::array<std::uint8_t, 8> pad{};
-        const std::uint8_t* p = n.name;
-        if (n.len < 8) [[unlikely]] { // name_pass reads whole words
-            std::memcpy(pad.data(), n.name, n.len);
-            p = pad.data();
+        std::size_t labels = n.labels;
+        if (labels == 0 && n.len > 1) [[unlikely]] { // a key the guardian did not count
+            labels = count_labels(n.name, n.len);
         }
-        std::size_t const rlen = n.len < 8 ? 8 : n.len;
-        std::size_t const labels = name_pass(p, n.len, rlen, n.labels, offs, nw);
         bool const exact = dns_exact_.has_labels(labels); // false when the table is empty
         // Only the suffixes whose label count some `*.` watch has (bit j: j labels).
         std::array<std::uint64_t, 2> wild = dns_wild_.label_counts;
@@ -466,6 +457,23 @@ void match_generation::match_names(const payload_keys& k, match_scratch& s) cons
         } else {
             wild[1] &= (std::uint64_t{2} << (labels - 64)) - 1;
         }
+        if (!exact && (wild[0] | wild[1]) == 0) {
+            continue; // no table holds a name of its label counts
+        }
+        std::array<std::uint8_t, 8> pad{};
+        const std::uint8_t* p = n.name;
+        if (n.len < 8) [[unlikely]] { // name_pass reads whole words
+            std::memcpy(pad.data(), n.name, n.len);
+            p = pad.data();
+        }
+        name_pass(p, n.len, nw);
+        // Label starts only as deep as the shortest `*.` suffix below the whole name needs.
+        std::uint64_t const inner0 = wild[0] & ~std::uint64_t{1};
+        std::size_t const jmin = inner0 != 0 ? static_cast<std::size_t>(std::countr_zero(inner0))
+                                 : wild[1] != 0
+                                     ? 64 + static_cast<std::size_t>(std::countr_zero(wild[1]))
+                                     : labels;
+        label_starts(n.name, n.len, labels, labels > jmin ? labels - jmin : 0, offs);
         if (nq + labels + 2 > cap) {
             flush();
         }

@@ -144,9 +144,7 @@ private:
         std::array<std::uint64_t, 33> st; // st[q]: the state after q words
         std::array<std::uint64_t, 34> wd; // wd[j]: the j-th word from the end, lower-cased
     };
-    std::size_t name_pass(const std::uint8_t* name, std::size_t len, std::size_t rlen,
-                          std::size_t labels, std::array<std::uint8_t, 128>& offs,
-                          name_words& nw) const noexcept;
+    void name_pass(const std::uint8_t* name, std::size_t len, name_words& nw) const noexcept;
     [[nodiscard]] std::uint64_t suffix_at(const name_words& nw, std::size_t len,
                                           std::size_t off) const noexcept;
     struct name_probe; // one table probe queued by match_names
