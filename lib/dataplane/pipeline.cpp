@@ -216,7 +216,12 @@ void payload_pipeline::on_payload(const nmsg::payload_view& p, const sender_info
     std::memcpy(identity.data(), from.addr.bytes.data(), 16);
     identity[16] = static_cast<std::uint8_t>(from.port >> 8);
     identity[17] = static_cast<std::uint8_t>(from.port);
-    std::uint32_t const pseudonym = pipeline::pseudonym(key_, identity);
+    if (!have_pseudonym_ || identity != last_identity_) {
+        last_identity_ = identity;
+        last_pseudonym_ = pipeline::pseudonym(key_, identity);
+        have_pseudonym_ = true;
+    }
+    std::uint32_t const pseudonym = last_pseudonym_;
     nmsg::payload_header h{1, 9, in.time_sec, in.time_nsec, pseudonym, std::nullopt, std::nullopt};
 
     bool const want_relay = channel_index_[ch_raw] >= 0 ||

@@ -138,6 +138,11 @@ private:
     pipeline::privacy_counters pc_;
     pipeline::privacy_options relay_privacy_; // ch202/ch220 scrub options, fixed at start-up
     pipeline::siphash_key key_;
+    // The pseudonym of the last sender seen: every payload of a container comes from one
+    // sender, so SipHash runs once per sender change instead of once per payload.
+    std::array<std::uint8_t, 18> last_identity_{};
+    std::uint32_t last_pseudonym_ = 0;
+    bool have_pseudonym_ = false;
     std::unique_ptr<pipeline::bailiwick_checker> bw_;
     match::counter_block mc_;
     pipeline::verify_options vopt_;
