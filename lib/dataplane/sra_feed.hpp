@@ -12,6 +12,7 @@
 // payload itself). A full ring, an empty pool or a payload larger than an object drops it,
 // counted here and charged to the clients as MISSED `missed`.
 
+#include <rte_cycles.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
@@ -40,6 +41,7 @@ enum class sra_counter : std::uint8_t {
     drop_ring_full,
     drop_no_buffer,
     drop_too_big,
+    cycles,
     count_
 };
 
@@ -62,6 +64,9 @@ inline constexpr std::array<telemetry::counter_info, telemetry::counter_count<sr
          "payloads for AXA clients dropped: no free payload buffer (MISSED missed)"},
         {"sra.drop_too_big",
          "payloads for AXA clients dropped: larger than a payload buffer (MISSED missed)"},
+        {"sra.cycles",
+         "TSC cycles workers spent extracting keys, matching and queueing for AXA clients "
+         "(with --stage-cycles; already inside the cycles.* of the stage that emitted)"},
     }};
 
 using sra_counters = telemetry::counter_block<sra_counter>;
@@ -137,6 +142,7 @@ struct sra_port {
     std::uint32_t slot_bytes = 0; // object size
     sra_publisher* pub = nullptr;
     unsigned worker = 0; // reader index in pub
+    bool timed = false;  // --stage-cycles: count sra.cycles
     sra_counters counters;
     // Payloads lost per channel (the server thread charges new losses as MISSED); lost_total
     // tells it whether to look at all.
@@ -184,6 +190,19 @@ struct sra_port {
         if (!wants(ch)) {
             return;
         }
+        if (timed) {
+            std::uint64_t const t0 = rte_rdtsc();
+            match_and_queue(ch, h, vendor);
+            counters.add(sra_counter::cycles, rte_rdtsc() - t0);
+        } else {
+            match_and_queue(ch, h, vendor);
+        }
+    }
+
+private:
+    void match_and_queue(std::uint16_t ch, const nmsg::payload_header& h,
+                         core::byte_view vendor) noexcept
+    {
         keys_.clear();
         keys_.ch = ch;
         if (!vendor.empty()) {
@@ -229,7 +248,6 @@ struct sra_port {
         counters.add(sra_counter::fed);
     }
 
-private:
     const sra_generation* g_ = nullptr; // this loop iteration's; nullptr while offline
     axa::payload_keys keys_;
 };

@@ -65,6 +65,7 @@ sra_hub::sra_hub(const settings& s, unsigned workers)
         p->slot_bytes = slot_bytes;
         p->pub = pub_.get();
         p->worker = w;
+        p->timed = s.stage_cycles;
         ports_.push_back(std::move(p));
         lost_seen_.emplace_back(4096, 0);
         lost_total_seen_.push_back(0);
