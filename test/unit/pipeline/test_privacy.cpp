@@ -407,3 +407,47 @@ TEST_CASE("privacy: a DnsQR with an unknown field is re-encoded without it", "[p
     REQUIRE(fx.scrub(fx.golden[0].message, {}) == pc::scrubbed);
     CHECK(with_unknown == copy(fx.result()));
 }
+
+TEST_CASE("privacy: the response as verify parsed it scrubs exactly as a second parse does",
+          "[privacy][golden]")
+{
+    // The data plane hands scrub_dnsqr verify's reassembly and parse of the response
+    // (parsed_side) instead of letting it parse the response packets again: same bytes, same
+    // counters, for both ways of writing the copy and for the fragmented response (line 20).
+    fixture fx;
+    verify_result vr;
+    std::size_t accepted = 0;
+    for (bool const in_place : {true, false}) {
+        privacy_options o;
+        o.in_place = in_place;
+        privacy_counters c_reused;
+        privacy_counters c_parsed;
+        for (std::size_t i = 0; i < fx.golden.size(); ++i) {
+            INFO("line " << i + 1 << (in_place ? " in place" : " re-encoded"));
+            auto const& g = fx.golden[i];
+            if (verify(input_of(g), {}, *fx.vscratch, vr) != verify_counter::accepted) {
+                continue;
+            }
+            ++accepted;
+            REQUIRE(vr.response_set != nullptr);
+            REQUIRE(vr.message != nullptr);
+            bytes reused(16384);
+            core::out_buffer ob(reused);
+            auto const r1 = scrub_dnsqr(*vr.dnsqr, o, vr.checksum, *fx.scratch, ob, c_reused,
+                                        {vr.response_set, vr.message});
+            bytes parsed(16384);
+            core::out_buffer ob2(parsed);
+            auto const r2 = scrub_dnsqr(nmsg::dnsqr_view(g.message), o, vr.checksum, *fx.scratch,
+                                        ob2, c_parsed);
+            CHECK(r1 == r2);
+            CHECK(copy(ob.written()) == copy(ob2.written()));
+        }
+        for (std::size_t k = 0; k < n_privacy_counters; ++k) {
+            auto const pk = static_cast<pc>(k);
+            INFO(to_string(pk));
+            CHECK(c_reused.get(pk) == c_parsed.get(pk));
+        }
+        CHECK(c_reused.get(pc::fragmented) == 1);
+    }
+    CHECK(accepted > 30);
+}
