@@ -113,7 +113,13 @@ def make_watches(rng, clients, names, addrs, real_share):
                 ws.append("ip=%s/%d" % (ipaddress.IPv4Network((a, ln), strict=False).network_address, ln))
             else:
                 ln = rng.randint(32, 64)
-                a = (0x20010db8 << 96) | (rng.getrandbits(32) << 64)
+                # bench_axa_match puts these under 2001:db8::/32, where siehub-gen's AAAA
+                # records are: every /32 watch would hit every AAAA payload. Here each
+                # watch has its own random /32 in 2000::/3 instead.
+                top = 0x20000000 | rng.getrandbits(29)
+                if top == 0x20010db8:
+                    top += 1
+                a = (top << 96) | (rng.getrandbits(32) << 64)
                 ws.append("ip=%s/%d" % (ipaddress.IPv6Network((a, ln), strict=False).network_address, ln))
         out.append(ws)
     return out
