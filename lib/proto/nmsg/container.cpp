@@ -376,6 +376,9 @@ container_builder::add_status container_builder::add(const payload_header& h,
         out_.rewind(before);
         return add_status::full;
     }
+    if (count_ < known_crcs) {
+        crcs_[count_] = crc32c_stored(vendor);
+    }
     ++count_;
     return add_status::added;
 }
@@ -386,12 +389,19 @@ byte_view container_builder::finish(std::uint32_t sequence, std::uint64_t sequen
         return {};
     }
     std::size_t const payloads_end = out_.size();
-    // Walk the payloads written so far (trusted: we wrote them) to append their CRCs.
-    pb_reader r(byte_view{out_.begin() + header_size, payloads_end - header_size});
-    pb_field f;
-    while (r.next(f)) {
-        payload_view const v(f.bytes);
-        pb_put_uint(out_, 2, crc32c_stored(v.payload().value_or(byte_view{})));
+    for (std::size_t i = 0; i < count_ && i < known_crcs; ++i) {
+        pb_put_uint(out_, 2, crcs_[i]);
+    }
+    if (count_ > known_crcs) {
+        // Walk the payloads written so far (trusted: we wrote them) for the other CRCs.
+        pb_reader r(byte_view{out_.begin() + header_size, payloads_end - header_size});
+        pb_field f;
+        for (std::size_t i = 0; r.next(f); ++i) {
+            if (i >= known_crcs) {
+                payload_view const v(f.bytes);
+                pb_put_uint(out_, 2, crc32c_stored(v.payload().value_or(byte_view{})));
+            }
+        }
     }
     if (with_sequence_) {
         pb_put_uint(out_, 3, sequence);

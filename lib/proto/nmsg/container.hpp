@@ -5,6 +5,7 @@
 // zero-copy over the caller's bytes. The container builder and fragmenter write into
 // caller buffers without allocating.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -745,6 +746,10 @@ private:
     std::size_t count_ = 0;
     bool with_sequence_;
     bool zlib_;
+    // The CRCs of the first payloads, computed by add() from the vendor bytes it was given, so
+    // finish() need not parse its own output again; payloads past these are walked as before.
+    static constexpr std::size_t known_crcs = 256;
+    std::array<std::uint32_t, known_crcs> crcs_{};
 };
 
 // Splits one serialized container body (compressed or not, no header) into fragment

@@ -182,6 +182,37 @@ TEST_CASE("builder: fills to the limit, never above, never empty", "[nmsg][build
     CHECK(b.add(payload_header{1, 9, 0, 0}, big) == container_builder::add_status::too_large);
 }
 
+TEST_CASE("builder: every payload's CRC, past the ones add() keeps, and after a reset",
+          "[nmsg][builder]")
+{
+    // add() keeps the first 256 CRCs; finish() walks the payloads for the rest.
+    std::vector<std::uint8_t> buf(65536);
+    container_builder b(buf, buf.size(), true, false);
+    for (std::size_t round = 0; round < 2; ++round) {
+        std::size_t n = 0;
+        for (; n < 1000; ++n) {
+            std::vector<std::uint8_t> vendor(1 + (n % 13), static_cast<std::uint8_t>(n * 7 + round));
+            REQUIRE(b.add(payload_header{1, 9, 0, 0}, vendor) == container_builder::add_status::added);
+        }
+        auto unit = b.finish(static_cast<std::uint32_t>(round), 5);
+        auto u = parse_datagram(unit);
+        REQUIRE(u.ok());
+        nmsg_view v(u.body);
+        REQUIRE(v.valid());
+        CHECK(v.payload_count() == n);
+        CHECK(v.payload_crcs().size() == n);
+        std::size_t i = 0;
+        for (auto e : v.entries()) {
+            CHECK(e.crc_ok());
+            CHECK(e.view.payload()->size() == 1 + (i % 13));
+            CHECK((*e.view.payload())[0] == static_cast<std::uint8_t>(i * 7 + round));
+            ++i;
+        }
+        CHECK(i == n);
+        b.reset();
+    }
+}
+
 TEST_CASE("fragmenter and reassembler round trip (plain and zlib)", "[nmsg][frag]")
 {
     for (bool z : {false, true}) {
