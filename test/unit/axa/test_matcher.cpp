@@ -36,6 +36,27 @@ watch_entry make_watch(std::uint16_t tag, watch_type t, std::uint8_t prefix, std
     return e;
 }
 
+// What a naive scan expects per client: the lowest matching tag.
+using tags_by_client = std::map<std::uint32_t, std::uint16_t>;
+void keep_lowest(tags_by_client& want, std::uint32_t client, std::uint16_t tag)
+{
+    auto const it = want.find(client);
+    if (it == want.end() || tag < it->second) {
+        want[client] = tag;
+    }
+}
+
+// What the generation reports: each client once, with its tag.
+tags_by_client hits_of(const match_generation& g, const payload_keys& k, match_scratch& s)
+{
+    tags_by_client got;
+    for (auto h : g.match(k, s)) {
+        REQUIRE(got.count(h.client) == 0);
+        got[h.client] = h.tag;
+    }
+    return got;
+}
+
 } // namespace
 
 TEST_CASE("matcher: dns exact and suffix, case-insensitive, at label boundaries", "[axa][matcher]")
@@ -156,20 +177,13 @@ TEST_CASE("matcher: random prefixes agree with a naive scan", "[axa][matcher]")
                                     static_cast<std::uint8_t>(a >> 8), static_cast<std::uint8_t>(a)};
         k.clear();
         k.add_ip(b, 1, 0);
-        std::map<std::uint32_t, std::uint16_t> want;
+        tags_by_client want;
         for (const auto& p : all) {
             if (a >= p.lo && a <= p.hi) {
-                auto it = want.find(p.c);
-                if (it == want.end() || p.tag < it->second) {
-                    want[p.c] = p.tag;
-                }
+                keep_lowest(want, p.c, p.tag);
             }
         }
-        std::map<std::uint32_t, std::uint16_t> got;
-        for (auto h : g->match(k, s)) {
-            got[h.client] = h.tag;
-        }
-        REQUIRE(got == want);
+        REQUIRE(hits_of(*g, k, s) == want);
     }
 }
 
@@ -420,7 +434,7 @@ TEST_CASE("matcher: random dns= watch sets agree with a naive scan", "[axa][matc
             k.add_name(names[i], 8, static_cast<std::uint16_t>(i));
         }
         REQUIRE(k.n_names == names.size());
-        std::map<std::uint32_t, std::uint16_t> want;
+        tags_by_client want;
         for (const auto& w : all) {
             bool hit = false;
             for (const auto& n : names) {
@@ -438,18 +452,10 @@ TEST_CASE("matcher: random dns= watch sets agree with a naive scan", "[axa][matc
                 }
             }
             if (hit) {
-                auto const it = want.find(w.c);
-                if (it == want.end() || w.tag < it->second) {
-                    want[w.c] = w.tag;
-                }
+                keep_lowest(want, w.c, w.tag);
             }
         }
-        std::map<std::uint32_t, std::uint16_t> got;
-        for (auto h : g->match(k, s)) {
-            REQUIRE(got.count(h.client) == 0); // each client once
-            got[h.client] = h.tag;
-        }
-        REQUIRE(got == want);
+        REQUIRE(hits_of(*g, k, s) == want);
         matched += want.size() > 1 ? 1 : 0; // beyond client 0's root watch
     }
     CHECK(matched > 300); // the draw exercises hits, not only misses
@@ -530,21 +536,14 @@ TEST_CASE("matcher: random IPv4 and IPv6 prefixes, several addresses a payload",
             auto const b = to_bytes(a, family);
             k.add_ip(b, 12, static_cast<std::uint16_t>(i));
         }
-        std::map<std::uint32_t, std::uint16_t> want;
+        tags_by_client want;
         for (const auto& p : all) {
             for (auto [family, a] : addrs) {
                 if (family == p.family && a >= p.lo && a <= p.hi) {
-                    auto const it = want.find(p.c);
-                    if (it == want.end() || p.tag < it->second) {
-                        want[p.c] = p.tag;
-                    }
+                    keep_lowest(want, p.c, p.tag);
                 }
             }
         }
-        std::map<std::uint32_t, std::uint16_t> got;
-        for (auto h : g->match(k, s)) {
-            got[h.client] = h.tag;
-        }
-        REQUIRE(got == want);
+        REQUIRE(hits_of(*g, k, s) == want);
     }
 }
