@@ -150,6 +150,8 @@ def main():
             check("round 4 (no filter again): nothing excluded, everything accepted",
                   delta(r3, r4, "verify/excluded") == 0 and delta(r3, r4, "verify/accepted") == acc,
                   f"excluded {delta(r3, r4, 'verify/excluded')} accepted {delta(r3, r4, 'verify/accepted')}")
+            print(f"rounds of {delta(zero, r1, 'ingest/payloads_in')} payloads: {acc} accepted without "
+                  f"the filter, {exc} excluded with it", flush=True)
             check("reload counters: 2 applied, 1 refused",
                   r4.get("reload/filters") == 2 and r4.get("reload/failed") == 1,
                   f"{r4.get('reload/filters')} {r4.get('reload/failed')}")
