@@ -36,6 +36,17 @@ watch_entry make_watch(std::uint16_t tag, watch_type t, std::uint8_t prefix, std
     return e;
 }
 
+// One generation of every client's watches (client c holds ws[c]), all with the channels `on`.
+std::shared_ptr<const match_generation> build_all(const std::vector<std::vector<watch_entry>>& ws,
+                                                  const std::bitset<ch_max + 1>& on)
+{
+    std::vector<client_watches> cw;
+    for (std::uint32_t c = 0; c < ws.size(); ++c) {
+        cw.push_back({c, ws[c], &on});
+    }
+    return match_generation::build(cw, ws.size());
+}
+
 // What a naive scan expects per client: the lowest matching tag.
 using tags_by_client = std::map<std::uint32_t, std::uint16_t>;
 void keep_lowest(tags_by_client& want, std::uint32_t client, std::uint16_t tag)
@@ -163,11 +174,7 @@ TEST_CASE("matcher: random prefixes agree with a naive scan", "[axa][matcher]")
             all.push_back({c, a, a | ~mask, t});
         }
     }
-    std::vector<client_watches> cw;
-    for (std::uint32_t c = 0; c < clients; ++c) {
-        cw.push_back({c, ws[c], &on});
-    }
-    auto g = match_generation::build(cw, clients);
+    auto g = build_all(ws, on);
     match_scratch s(clients);
     payload_keys k;
     k.ch = 1;
@@ -400,11 +407,7 @@ TEST_CASE("matcher: random dns= watch sets agree with a naive scan", "[axa][matc
             all.push_back({c, t, wild, n});
         }
     }
-    std::vector<client_watches> cw;
-    for (std::uint32_t c = 0; c < clients; ++c) {
-        cw.push_back({c, ws[c], &on});
-    }
-    auto g = match_generation::build(cw, clients);
+    auto g = build_all(ws, on);
     match_scratch s(clients);
     payload_keys k;
     k.ch = 3;
@@ -509,11 +512,7 @@ TEST_CASE("matcher: random IPv4 and IPv6 prefixes, several addresses a payload",
             all.push_back({c, t, family, lo, lo | host});
         }
     }
-    std::vector<client_watches> cw;
-    for (std::uint32_t c = 0; c < clients; ++c) {
-        cw.push_back({c, ws[c], &on});
-    }
-    auto g = match_generation::build(cw, clients);
+    auto g = build_all(ws, on);
     match_scratch s(clients);
     payload_keys k;
     k.ch = 2;
