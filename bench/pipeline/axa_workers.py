@@ -37,27 +37,9 @@ import tempfile
 import threading
 import time
 
-OP = dict(NOP=0, HELLO=1, OK=2, ERROR=3, MISSED=4, WHIT=5, USER=129, WATCH=133, CHANNEL=139)
-
-
-def wire_name(text):
-    out = b""
-    for lab in text.rstrip(".").split("."):
-        if lab:
-            out += bytes([len(lab)]) + lab.encode()
-    return out + b"\0"
-
-
-def watch_body(w):
-    kind, val = w.split("=", 1)
-    if kind == "dns":
-        if val.startswith("*."):
-            return bytes([3, 0, 1, 0]) + wire_name(val[2:])
-        return bytes([3, 0, 0, 0]) + wire_name(val)
-    net = ipaddress.ip_network(val, strict=False)
-    t = 1 if net.version == 4 else 2
-    pat = net.network_address.packed[:(net.prefixlen + 7) // 8]
-    return bytes([t, net.prefixlen, 1 if net.prefixlen < net.max_prefixlen else 0, 0]) + pat
+# The AXA opcodes and watch encoding of the e2e tests (test/e2e/axa_wire.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test", "e2e"))
+from axa_wire import OP, watch_body  # noqa: E402
 
 
 def msg(op, tag=0, body=b"", pvers=2):

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """AXA served from the hub itself (docs/sra.md "Serving from the hub"): `siehub --offline` on a
 golden capture with --sra-listen (TCP, UNIX and TLS/apikey), --start-delay and --linger; clients written here
-(the AXA client code of siehub_sra_test.py) log in during the start delay, watch ch=204 and a
+(the AXA client of axa_wire.py) log in during the start delay, watch ch=204 and a
 dns= pattern, switch channel 204 on and collect WHITs until the hub closes. Every hit is checked
 against the ch204 payloads of the same run's out.pcap, decoded independently with
 `siehub-nmsg pcap out.pcap --vlan 204 --port 8430`; then an ACL refusal (CHANNEL outside the
@@ -12,7 +12,6 @@ whit_sent).
 usage: siehub_hub_sra_test.py SIEHUB SIEHUB_NMSG TESTDATA_DIR
 """
 import collections
-import importlib.util
 import json
 import os
 import socket
@@ -25,17 +24,10 @@ import tempfile
 import threading
 import time
 
-SIEHUB, NMSG, TESTDATA = sys.argv[1], sys.argv[2], sys.argv[3]
-HERE = os.path.dirname(os.path.abspath(__file__))
+import axa_wire as sra  # AXA client, nmsg and expectations shared by the AXA tests
 
-# Reuse the AXA client, nmsg and expectation helpers of the siehub-sra test (its main() runs
-# only with its own argv, so load the module with harmless argv and skip main).
-_src = open(os.path.join(HERE, "siehub_sra_test.py")).read().replace("\nmain()\n", "\n")
-sra = type(sys)("sra_helpers")
-_argv = sys.argv
-sys.argv = ["x", "x", "x"]
-exec(compile(_src, "siehub_sra_test.py", "exec"), sra.__dict__)
-sys.argv = _argv
+SIEHUB, NMSG, TESTDATA = sys.argv[1], sys.argv[2], sys.argv[3]
+
 OP, Client, watch_body, result_text = sra.OP, sra.Client, sra.watch_body, sra.result_text
 OP = dict(OP, STOP=137)
 failures = []

@@ -18,6 +18,8 @@ import sys
 import tempfile
 import time
 
+from axa_wire import varint  # shared with the other AXA tests
+
 SRA, TESTDATA = sys.argv[1], sys.argv[2]
 if os.geteuid() != 0 or subprocess.run(["ip", "-V"], capture_output=True).returncode != 0:
     print("skipped: needs root and iproute2")
@@ -61,17 +63,6 @@ def payload_count(unit):
         else:
             _, i = varint(body, i)
     return n
-
-
-def varint(b, i):
-    v = s = 0
-    while True:
-        x = b[i]
-        i += 1
-        v |= (x & 0x7F) << s
-        s += 7
-        if not x & 0x80:
-            return v, i
 
 
 def main():

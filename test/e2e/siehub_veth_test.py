@@ -31,7 +31,6 @@ Usage: siehub_veth_test.py SIEHUB SIEHUB_NMSG TESTDATA   (root; exit 77 = skippe
 """
 import ctypes
 import json
-import threading
 import os
 import signal
 import socket
@@ -39,7 +38,10 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+
+import axa_wire as sra  # AXA client, nmsg and expectations shared by the AXA tests
 
 SKIP = 77
 HUB_IP, SENSOR_IP, PREFIX = "198.18.0.1", "198.18.0.2", 24
@@ -53,14 +55,6 @@ TP_STATUS_VLAN_VALID, TP_STATUS_VLAN_TPID_VALID = 1 << 4, 1 << 6
 PACKET_OUTGOING = 4
 
 siehub, tool, td = sys.argv[1:4]
-
-# The AXA client and nmsg helpers of the siehub-sra test (its main() runs only with its own
-# argv, so load the module with harmless argv and skip main), as siehub_hub_sra_test.py does.
-_src = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "siehub_sra_test.py")).read()
-sra = type(sys)("sra_helpers")
-_argv, sys.argv = sys.argv, ["x", "x", "x"]
-exec(compile(_src.replace("\nmain()\n", "\n"), "siehub_sra_test.py", "exec"), sra.__dict__)
-sys.argv = _argv
 pid = os.getpid()
 hub_ns, sensor_ns = f"sh-hub-{pid}", f"sh-sensor-{pid}"
 veth_hub, veth_sensor, tap = f"shh{pid}", f"shs{pid}", f"sht{pid}"
