@@ -63,8 +63,8 @@ struct encoded {
 int main(int argc, char** argv)
 {
     // --profile-extract: only extract_keys, 20 M payloads.
-    // --profile [MASK]: only the keys-given loop, 20 M payloads (payload i & MASK; default all
-    // 4 096, 15 keeps keys and tables in cache), for `perf record`.
+    // --profile [MASK [N]]: only the keys-given loop, N payloads (default 20 M; payload i & MASK;
+    // default all 4 096, 15 keeps keys and tables in cache), for `perf record` or callgrind.
     bool const profile = argc > 1 && std::string_view(argv[1]) == "--profile";
     std::mt19937 rng(7);
     const char* tlds[] = {"com", "net", "org", "de", "io", "info"};
@@ -203,7 +203,8 @@ int main(int argc, char** argv)
     if (profile) {
         std::size_t n = 0;
         std::size_t const m = argc > 2 ? std::min<std::size_t>(std::strtoul(argv[2], nullptr, 0), n_payloads - 1) : n_payloads - 1;
-        for (std::size_t r = 0; r < 20000000; ++r) {
+        std::size_t const iters = argc > 3 ? std::strtoul(argv[3], nullptr, 0) : 20000000;
+        for (std::size_t r = 0; r < iters; ++r) {
             n += gen->match(keys[r & m], s).size();
         }
         std::printf("profile loop: %zu hits\n", n);

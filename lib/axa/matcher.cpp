@@ -140,6 +140,56 @@ std::size_t match_generation::suffix_hashes(std::span<const std::uint8_t> name,
     return labels;
 }
 
+// The bloom key of the `len`-byte suffix of a name that starts at `off`: its first and last
+// 8 bytes (all of it when shorter) and its length, case folded by OR-ing bit 5 into every
+// byte, mixed with the generation's seed. Neither a chain over the middle words nor a real
+// lower-casing: names that differ there, or only in bit 5 of a non-letter byte, share a key,
+// which costs nothing but a full hash. `wend` holds the whole name's last 8 bytes (the name
+// at its top when shorter), so no load leaves the name.
+__attribute__((always_inline)) inline std::uint64_t
+match_generation::fingerprint(const std::uint8_t* name, std::size_t len, std::uint64_t wend,
+                              std::size_t off) const noexcept
+{
+    constexpr std::uint64_t fold = 0x2020202020202020ull;
+    std::size_t const l = len - off;
+    std::uint64_t first;
+    std::uint64_t last = wend;
+    if (l >= 8) {
+        std::memcpy(&first, name + off, 8);
+    } else {
+        first = wend >> (8 * (8 - l));
+        last = first;
+    }
+    // Two independent products (no chain), summed: only the top bits index the filter.
+    return ((first | fold) ^ hk_.fp) * 0x9E3779B97F4A7C15ull +
+           ((last | fold) ^ (hk_.fp2 + l)) * 0xC2B2AE3D27D4EB4Full;
+}
+
+// The last 8 bytes of a name, or the whole name at the top of the word when shorter.
+inline std::uint64_t match_generation::last_word(const std::uint8_t* name, std::size_t len) noexcept
+{
+    std::uint64_t w = 0;
+    if (len >= 8) {
+        std::memcpy(&w, name + len - 8, 8);
+    } else if (len != 0) {
+        std::memcpy(reinterpret_cast<std::uint8_t*>(&w) + (8 - len), name, len);
+    }
+    return w;
+}
+
+// The hash of a whole name, as name_pass and suffix_at give it.
+std::uint64_t match_generation::name_hash(const std::uint8_t* name, std::size_t len) const noexcept
+{
+    std::array<std::uint8_t, 8> pad{};
+    if (len < 8) {
+        std::memcpy(pad.data(), name, len);
+        name = pad.data();
+    }
+    name_words nw;
+    name_pass(name, len, nw);
+    return suffix_at(nw, len, 0);
+}
+
 namespace {
 
 inline bool equal_lower(const std::uint8_t* a, const std::uint8_t* lower, std::size_t n) noexcept
@@ -178,7 +228,8 @@ struct generation_builder {
             std::size_t const labels = g.suffix_hashes({p, name.size()}, hs);
             std::uint64_t const h = hs[labels];
             t.label_counts[labels >> 6] |= std::uint64_t{1} << (labels & 63);
-            std::uint64_t const b = (h >> 40) & ((std::uint64_t{1} << match_generation::bloom_bits) - 1);
+            std::uint64_t const b = match_generation::bloom_bit(
+                g.fingerprint(p, name.size(), match_generation::last_word(p, name.size()), 0));
             t.bloom[b >> 6] |= std::uint64_t{1} << (b & 63);
             match_generation::dns_slot s;
             s.hash = h;
@@ -264,6 +315,8 @@ match_generation::build(std::span<const client_watches> clients, std::size_t cli
         std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
         std::mt19937_64 rng(seq);
         g->hk_.root = mix(rng(), 0x2e);
+        g->hk_.fp = rng();
+        g->hk_.fp2 = rng();
     }
     g->ch_index_.fill(-1);
     g->gate_words_ = (client_count + 63) / 64;
@@ -394,9 +447,6 @@ void match_generation::probe(const dns_table& t, std::uint64_t h, const std::uin
                              std::size_t len, std::uint16_t ch, const name_key& key,
                              match_scratch& s) const noexcept
 {
-    if (!t.bloom_has(h)) {
-        return;
-    }
     for (std::uint64_t i = (h >> 7) & t.mask;; i = (i + 1) & t.mask) {
         auto const& sl = t.slots[i];
         if (sl.hash == 0) {
@@ -416,10 +466,49 @@ struct match_generation::name_probe {
     std::uint16_t off; // where the probed suffix starts in the name
 };
 
-// In phases across the names of one payload (DPDK's bulk lookup): hash every name, queueing
-// its probes and prefetching their bloom words; drop the probes the bloom rules out and
-// prefetch the slots of the rest; then probe. Each phase's loads are independent, so their
-// misses overlap instead of queueing behind one name's hashing.
+// One name on the general path (a name, or some watch, of 64 labels and more): the same
+// probes as match_names' loop, over two words of label-count bits.
+template <class Push>
+__attribute__((noinline)) void match_generation::match_deep_name(const name_key& n, std::size_t labels,
+                                                                std::array<std::uint8_t, 128>& offs,
+                                                                const Push& push) const noexcept
+{
+    bool const exact = dns_exact_.has_labels(labels);
+    std::array<std::uint64_t, 2> wild = dns_wild_.label_counts;
+    if (labels < 64) {
+        wild[0] &= (std::uint64_t{2} << labels) - 1;
+        wild[1] = 0;
+    } else {
+        wild[1] &= (std::uint64_t{2} << (labels - 64)) - 1;
+    }
+    if (!exact && (wild[0] | wild[1]) == 0) {
+        return;
+    }
+    std::uint64_t const wend = last_word(n.name, n.len);
+    if (exact && dns_exact_.bloom_has(fingerprint(n.name, n.len, wend, 0))) {
+        push(dns_exact_, 0);
+    }
+    std::uint64_t const inner0 = wild[0] & ~std::uint64_t{1};
+    std::size_t const jmin = inner0 != 0 ? static_cast<std::size_t>(std::countr_zero(inner0))
+                             : wild[1] != 0 ? 64 + static_cast<std::size_t>(std::countr_zero(wild[1]))
+                                            : labels;
+    label_starts(n.name, n.len, labels, labels > jmin ? labels - jmin : 0, offs);
+    for (std::size_t w = 0; w < 2; ++w) {
+        for (std::uint64_t bits = wild[w]; bits != 0; bits &= bits - 1) {
+            std::size_t const j = 64 * w + static_cast<std::size_t>(std::countr_zero(bits));
+            std::size_t const o = offs[labels - j];
+            if (dns_wild_.bloom_has(fingerprint(n.name, n.len, wend, o))) {
+                push(dns_wild_, o);
+            }
+        }
+    }
+}
+
+// In phases across the names of one payload (DPDK's bulk lookup): for every name, test the
+// bloom filters with the fingerprints of the whole name (exact table) and of the suffixes a
+// `*.` watch could match (wild table); the few probes that pass get their full hash, their
+// slot prefetched, and wait until every name is through; then probe. Most names cost a label
+// walk, two or three fingerprints and as many bloom bits, and no pass over the whole name.
 void match_generation::match_names(const payload_keys& k, match_scratch& s) const noexcept
 {
     constexpr std::size_t cap = 256;
@@ -432,59 +521,54 @@ void match_generation::match_names(const payload_keys& k, match_scratch& s) cons
         }
         nq = 0;
     };
-    // The bloom test at once (its 32 KiB mostly stay in cache); the few probes that pass wait,
-    // their slots prefetched, until every name of the payload is hashed.
-    auto const push = [&](const dns_table& t, std::uint64_t h, const name_key& n, std::size_t off) {
-        if (t.bloom_has(h)) {
-            __builtin_prefetch(&t.slots[(h >> 7) & t.mask]);
-            q[nq++] = {&t, h, &n, static_cast<std::uint16_t>(off)};
-        }
+    auto const push = [&](const dns_table& t, const name_key& n, std::size_t off) {
+        std::uint64_t const h = name_hash(n.name + off, n.len - off);
+        __builtin_prefetch(&t.slots[(h >> 7) & t.mask]);
+        q[nq++] = {&t, h, &n, static_cast<std::uint16_t>(off)};
     };
     std::array<std::uint8_t, 128> offs;
-    name_words nw;
+    // Label counts of the two tables' names (bit j: j labels); names or watches of 64 labels
+    // and more take the general path below.
+    std::uint64_t const exact_lc = dns_exact_.label_counts[0];
+    std::uint64_t const wild_lc = dns_wild_.label_counts[0];
+    bool const deep_watches = (dns_exact_.label_counts[1] | dns_wild_.label_counts[1]) != 0;
     for (std::size_t i = 0; i < k.n_names; ++i) {
         auto const& n = k.names[i];
         std::size_t labels = n.labels;
         if (labels == 0 && n.len > 1) [[unlikely]] { // a key the guardian did not count
             labels = count_labels(n.name, n.len);
         }
-        bool const exact = dns_exact_.has_labels(labels); // false when the table is empty
-        // Only the suffixes whose label count some `*.` watch has (bit j: j labels).
-        std::array<std::uint64_t, 2> wild = dns_wild_.label_counts;
-        if (labels < 64) {
-            wild[0] &= (std::uint64_t{2} << labels) - 1;
-            wild[1] = 0;
-        } else {
-            wild[1] &= (std::uint64_t{2} << (labels - 64)) - 1;
+        if (labels >= 64 || deep_watches) [[unlikely]] {
+            if (nq + labels + 2 > cap) {
+                flush();
+            }
+            match_deep_name(n, labels, offs, [&](const dns_table& t, std::size_t off) { push(t, n, off); });
+            continue;
         }
-        if (!exact && (wild[0] | wild[1]) == 0) {
+        bool const exact = (exact_lc >> labels) & 1;
+        // Only the suffixes whose label count some `*.` watch has, the whole name included.
+        std::uint64_t const wild = wild_lc & ((std::uint64_t{2} << labels) - 1);
+        if (!exact && wild == 0) {
             continue; // no table holds a name of its label counts
         }
-        std::array<std::uint8_t, 8> pad{};
-        const std::uint8_t* p = n.name;
-        if (n.len < 8) [[unlikely]] { // name_pass reads whole words
-            std::memcpy(pad.data(), n.name, n.len);
-            p = pad.data();
-        }
-        name_pass(p, n.len, nw);
-        // Label starts only as deep as the shortest `*.` suffix below the whole name needs.
-        std::uint64_t const inner0 = wild[0] & ~std::uint64_t{1};
-        std::size_t const jmin = inner0 != 0 ? static_cast<std::size_t>(std::countr_zero(inner0))
-                                 : wild[1] != 0
-                                     ? 64 + static_cast<std::size_t>(std::countr_zero(wild[1]))
-                                     : labels;
-        label_starts(n.name, n.len, labels, labels > jmin ? labels - jmin : 0, offs);
+        std::uint64_t const wend = last_word(n.name, n.len);
         if (nq + labels + 2 > cap) {
             flush();
         }
-        if (exact) {
-            push(dns_exact_, suffix_at(nw, n.len, 0), n, 0);
+        if (exact && dns_exact_.bloom_has(fingerprint(n.name, n.len, wend, 0))) {
+            push(dns_exact_, n, 0);
         }
-        for (std::size_t w = 0; w < 2; ++w) {
-            for (std::uint64_t bits = wild[w]; bits != 0; bits &= bits - 1) {
-                std::size_t const j = 64 * w + static_cast<std::size_t>(std::countr_zero(bits));
-                std::size_t const o = offs[labels - j];
-                push(dns_wild_, suffix_at(nw, n.len, o), n, o);
+        if (wild == 0) {
+            continue;
+        }
+        // Label starts only as deep as the shortest `*.` suffix below the whole name needs.
+        std::uint64_t const inner = wild & ~std::uint64_t{1};
+        std::size_t const jmin = inner != 0 ? static_cast<std::size_t>(std::countr_zero(inner)) : labels;
+        label_starts(n.name, n.len, labels, labels > jmin ? labels - jmin : 0, offs);
+        for (std::uint64_t bits = wild; bits != 0; bits &= bits - 1) {
+            std::size_t const o = offs[labels - static_cast<std::size_t>(std::countr_zero(bits))];
+            if (dns_wild_.bloom_has(fingerprint(n.name, n.len, wend, o))) {
+                push(dns_wild_, n, o);
             }
         }
     }

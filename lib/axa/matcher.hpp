@@ -4,12 +4,14 @@
 // so it can be published to data-plane workers behind RCU/QSBR and read without locks:
 //
 //  * dns= : two open-addressing tables (exact, `*.` suffix) keyed by a seeded hash of the
-//           lower-cased wire name. The hash chains the name's 8-byte words from its end, so
-//           one pass over a payload name serves every suffix (each is a chain state mixed
-//           with its own first bytes); the name is probed whole (exact) and at each suffix
-//           whose label count some `*.` watch has, each probe behind a 32 KiB bloom filter;
-//           a hit compares the bytes (no false positives). The names of one payload go in
-//           phases: hash and bloom-test all, prefetching the slots of those that pass; probe;
+//           lower-cased wire name, each behind a 32 KiB bloom filter keyed by a cheap
+//           fingerprint (first and last 8 bytes, case-folded, and the length). A payload
+//           name is tested whole (exact) and at each suffix whose label count some `*.`
+//           watch has: a label walk and one fingerprint per suffix, no pass over the name.
+//           Only the few that pass the filter get the full hash (a chain over the name's
+//           8-byte words from its end, which an adversary's watch set cannot make collide)
+//           and a probe; a hit compares the bytes (no false positives). The names of one
+//           payload go in phases: filter all, prefetching the slots of those that pass; probe;
 //  * ip=  : per family, the prefixes cut the address space into disjoint intervals, each
 //           holding every prefix that covers it (prefixes nest, so a sweep with a stack builds
 //           them); a directory by the top 12 bits narrows the search for the interval to the
@@ -87,7 +89,8 @@ public:
     [[nodiscard]] bool needs_keys() const noexcept { return !dns_exact_.empty() || !dns_wild_.empty() || !v4_.starts.empty() || !v6_.starts.empty(); }
 
     // The hashes this generation gives every suffix of a wire name (out[k]: its last k labels,
-    // out[0]: the root), computed in one pass as match() does; returns the label count (at
+    // out[0]: the root), computed in one pass (each equals the suffix's own name hash, which
+    // match() computes for the probes that pass the filter); returns the label count (at
     // most 127). out[label count] is the whole name's. For tests and tools.
     std::size_t suffix_hashes(std::span<const std::uint8_t> name,
                               std::span<std::uint64_t, 128> out) const noexcept;
@@ -109,6 +112,10 @@ private:
         std::uint16_t refs_len = 0;
     };
     static constexpr unsigned bloom_bits = 18; // 32 KiB: most probes never leave L1/L2
+    static std::uint64_t bloom_bit(std::uint64_t fp) noexcept
+    {
+        return fp >> (64 - bloom_bits); // the top bits: the best mixed of a product
+    }
     struct dns_table {
         std::vector<dns_slot> slots;
         std::uint64_t mask = 0;
@@ -119,9 +126,9 @@ private:
         {
             return labels <= 127 && ((label_counts[labels >> 6] >> (labels & 63)) & 1);
         }
-        [[nodiscard]] bool bloom_has(std::uint64_t h) const noexcept
+        [[nodiscard]] bool bloom_has(std::uint64_t fp) const noexcept
         {
-            std::uint64_t const b = (h >> 40) & ((std::uint64_t{1} << bloom_bits) - 1);
+            std::uint64_t const b = bloom_bit(fp);
             return (bloom[b >> 6] >> (b & 63)) & 1;
         }
     };
@@ -147,7 +154,14 @@ private:
     void name_pass(const std::uint8_t* name, std::size_t len, name_words& nw) const noexcept;
     [[nodiscard]] std::uint64_t suffix_at(const name_words& nw, std::size_t len,
                                           std::size_t off) const noexcept;
+    [[nodiscard]] std::uint64_t fingerprint(const std::uint8_t* name, std::size_t len,
+                                            std::uint64_t wend, std::size_t off) const noexcept;
+    static std::uint64_t last_word(const std::uint8_t* name, std::size_t len) noexcept;
+    [[nodiscard]] std::uint64_t name_hash(const std::uint8_t* name, std::size_t len) const noexcept;
     struct name_probe; // one table probe queued by match_names
+    template <class Push>
+    void match_deep_name(const name_key& n, std::size_t labels, std::array<std::uint8_t, 128>& offs,
+                         const Push& push) const noexcept;
     void match_names(const payload_keys& k, match_scratch& s) const noexcept;
     void match_ips(const payload_keys& k, match_scratch& s) const noexcept;
 
@@ -157,6 +171,8 @@ private:
     std::size_t watch_count_ = 0;
     struct hash_keys { // the name hash's key, random per generation
         std::uint64_t root = 0; // the chain's start
+        std::uint64_t fp = 0;   // the bloom fingerprint's seeds
+        std::uint64_t fp2 = 0;
     };
     hash_keys hk_;
     std::array<std::int32_t, ch_max + 1> ch_index_{};
