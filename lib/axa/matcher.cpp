@@ -577,13 +577,13 @@ void match_generation::match_names(const payload_keys& k, match_scratch& s) cons
 
 namespace {
 
-constexpr unsigned __int128 v6_value(const std::array<std::uint8_t, 16>& b) noexcept
+inline unsigned __int128 v6_value(const std::array<std::uint8_t, 16>& b) noexcept
 {
-    unsigned __int128 a = 0;
-    for (auto x : b) {
-        a = (a << 8) | x;
-    }
-    return a;
+    std::uint64_t hi;
+    std::uint64_t lo;
+    std::memcpy(&hi, b.data(), 8);
+    std::memcpy(&lo, b.data() + 8, 8);
+    return (static_cast<unsigned __int128>(__builtin_bswap64(hi)) << 64) | __builtin_bswap64(lo);
 }
 
 // The interval holding `a` (the last start <= a; starts[0] is 0, so one always exists): the
@@ -654,7 +654,9 @@ std::span<const match_hit> match_generation::match(const payload_keys& k,
         s.stamp_ = 1;
     }
     auto const ci = static_cast<std::size_t>(ch_index_[k.ch]);
-    add_refs(ch_refs_[2 * ci], ch_refs_[2 * ci + 1], k.ch, field_idx_dark, field_idx_dark, s);
+    if (ch_refs_[2 * ci + 1] != 0) {
+        add_refs(ch_refs_[2 * ci], ch_refs_[2 * ci + 1], k.ch, field_idx_dark, field_idx_dark, s);
+    }
     if (k.error) {
         add_refs(err_off_, err_len_, k.ch, field_idx_error, field_idx_error, s);
     }
