@@ -129,6 +129,15 @@ template <class Opt> void add_opt_ip(payload_keys& k, const Opt& o, std::uint16_
 
 } // namespace
 
+void dnsqr_keys(const nmsg::dnsqr_view& v, bool query_ip_zeroed, payload_keys& k) noexcept
+{
+    static constexpr std::array<std::uint8_t, 16> zeros{};
+    add_opt_name(k, v.qname(), 7);
+    byte_view const q = v.query_ip();
+    k.add_ip(query_ip_zeroed && q.size() <= zeros.size() ? byte_view{zeros.data(), q.size()} : q, 1, 0);
+    k.add_ip(v.response_ip(), 2, 0);
+}
+
 bool extract_keys(std::uint32_t vid, std::uint32_t msgtype, byte_view vendor,
                   payload_keys& k) noexcept
 {
@@ -139,9 +148,7 @@ bool extract_keys(std::uint32_t vid, std::uint32_t msgtype, byte_view vendor,
             k.error = true;
             return false;
         }
-        add_opt_name(k, v.qname(), 7);
-        k.add_ip(v.query_ip(), 1, 0);
-        k.add_ip(v.response_ip(), 2, 0);
+        dnsqr_keys(v, false, k);
         return true;
     }
     if (vid != vid_sie) {

@@ -11,6 +11,10 @@
 
 #include "core/bytes.hpp"
 
+namespace siehub::nmsg {
+class dnsqr_view;
+}
+
 namespace siehub::axa {
 
 using core::byte_view;
@@ -67,6 +71,12 @@ inline constexpr std::uint32_t msgtype_dnsnx = 6;
 // `errors` watches still apply). Returns false when the message did not decode.
 bool extract_keys(std::uint32_t vid, std::uint32_t msgtype, byte_view vendor,
                   payload_keys& k) noexcept;
+
+// The keys of a base/dnsqr payload from a view already parsed: the same as extract_keys on
+// its bytes, except that with `query_ip_zeroed` the query address reads as zeros of its
+// length (what the relay's privacy scrub writes in the copy it emits). The data plane calls
+// it with verify's view of the payload instead of parsing its scrubbed copy again.
+void dnsqr_keys(const nmsg::dnsqr_view& v, bool query_ip_zeroed, payload_keys& k) noexcept;
 
 // Appends the names inside one RDATA of `rrtype` (CNAME, NS, PTR, SOA, MX, SRV, … as §5.2
 // lists) and its address for A/AAAA.

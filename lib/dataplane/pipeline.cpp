@@ -192,6 +192,21 @@ void payload_pipeline::emit(std::uint16_t channel, const nmsg::payload_header& h
     }
 }
 
+void payload_pipeline::emit_relay(std::uint16_t channel, const nmsg::payload_header& h,
+                                  core::byte_view vendor, const nmsg::dnsqr_view& parsed)
+{
+    int const i = channel_index_[channel];
+    if (i < 0) {
+        return;
+    }
+    out_[static_cast<std::size_t>(i)].emitter->add(h, vendor, now_ns(last_tsc_));
+    if (links_.sra != nullptr) {
+        bool const zeroed = relay_privacy_.zero_resolver;
+        links_.sra->offer(channel, h, vendor,
+                          [&](axa::payload_keys& k) { axa::dnsqr_keys(parsed, zeroed, k); });
+    }
+}
+
 void payload_pipeline::on_payload(const nmsg::payload_view& p, const sender_info& from)
 {
     pipeline::dnsqr_input in;
@@ -234,11 +249,11 @@ void payload_pipeline::on_payload(const nmsg::payload_view& p, const sender_info
                 pipeline::privacy_counter::scrubbed &&
             ob.ok()) {
             if (channel_index_[ch_raw] >= 0) {
-                emit(ch_raw, h, ob.written());
+                emit_relay(ch_raw, h, ob.written(), *r.dnsqr);
                 c_.add(pipe_counter::relayed_202);
             }
             if (r.route != pipeline::rcode_route::noerror && channel_index_[ch_errors] >= 0) {
-                emit(ch_errors, h, ob.written());
+                emit_relay(ch_errors, h, ob.written(), *r.dnsqr);
                 c_.add(pipe_counter::relayed_220);
             }
         } else {

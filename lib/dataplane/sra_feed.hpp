@@ -184,29 +184,41 @@ struct sra_port {
     }
 
     // Worker: matches one payload of channel `ch` against the current generation and queues
-    // it with its hits when some client hit.
+    // it with its hits when some client hit. Its keys come from the encoded vendor message.
     void offer(std::uint16_t ch, const nmsg::payload_header& h, core::byte_view vendor) noexcept
+    {
+        offer(ch, h, vendor, [&](axa::payload_keys& k) {
+            axa::extract_keys(h.vid, h.msgtype, vendor, k); // sets error when it fails
+        });
+    }
+    // The same with the keys filled by `fill(payload_keys&)` (ch and error cleared before),
+    // for a caller that decoded the payload already; they must be what extract_keys would
+    // give for `vendor`.
+    template <class Fill>
+    void offer(std::uint16_t ch, const nmsg::payload_header& h, core::byte_view vendor,
+               const Fill& fill) noexcept
     {
         if (!wants(ch)) {
             return;
         }
         if (timed) {
             std::uint64_t const t0 = rte_rdtsc();
-            match_and_queue(ch, h, vendor);
+            match_and_queue(ch, h, vendor, fill);
             counters.add(sra_counter::cycles, rte_rdtsc() - t0);
         } else {
-            match_and_queue(ch, h, vendor);
+            match_and_queue(ch, h, vendor, fill);
         }
     }
 
 private:
-    void match_and_queue(std::uint16_t ch, const nmsg::payload_header& h,
-                         core::byte_view vendor) noexcept
+    template <class Fill>
+    void match_and_queue(std::uint16_t ch, const nmsg::payload_header& h, core::byte_view vendor,
+                         const Fill& fill) noexcept
     {
         keys_.clear();
         keys_.ch = ch;
         if (!vendor.empty()) {
-            axa::extract_keys(h.vid, h.msgtype, vendor, keys_); // sets error when it fails
+            fill(keys_);
         }
         auto const hits = g_->gen->match(keys_, g_->worker_scratch(worker));
         if (hits.empty()) {

@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <string>
 
+#include "axa/keys.hpp"
 #include "pipeline/privacy.hpp"
+#include "proto/nmsg/messages.hpp"
 #include "pipeline/verify.hpp"
 #include "proto/json/json_line.hpp"
 #include "test_verify_util.hpp"
@@ -450,4 +452,53 @@ TEST_CASE("privacy: the response as verify parsed it scrubs exactly as a second 
         CHECK(c_reused.get(pc::fragmented) == 1);
     }
     CHECK(accepted > 30);
+}
+
+// The data plane matches a relayed DnsQR's AXA keys from verify's view of the payload it
+// received (axa::dnsqr_keys), not from the scrubbed copy it emits: for every golden input
+// and privacy option, both give the same names and addresses, byte for byte.
+TEST_CASE("privacy: AXA keys from the received view equal those of the scrubbed copy", "[privacy][axa]")
+{
+    fixture fx;
+    auto inputs = fx.golden;
+    for (auto& g : load_payloads("nmsg/dnsqr-sensor-rd0-zeroed.nmsg")) {
+        inputs.push_back(std::move(g));
+    }
+    std::size_t compared = 0;
+    std::size_t zeroed = 0;
+    for (int mask = 0; mask < 16; ++mask) {
+        privacy_options o{(mask & 1) != 0, (mask & 2) != 0, (mask & 4) != 0, (mask & 8) != 0};
+        for (std::size_t i = 0; i < inputs.size(); ++i) {
+            INFO("input " << i << " options " << mask);
+            fixture a;
+            if (a.scrub(inputs[i].message, o) != pc::scrubbed) {
+                continue;
+            }
+            axa::payload_keys want;
+            REQUIRE(axa::extract_keys(axa::vid_base, axa::msgtype_dnsqr, a.result(), want));
+            nmsg::dnsqr_view const v(inputs[i].message);
+            axa::payload_keys got;
+            axa::dnsqr_keys(v, o.zero_resolver, got);
+            REQUIRE(got.n_names == want.n_names);
+            REQUIRE(got.n_ips == want.n_ips);
+            for (std::size_t n = 0; n < got.n_names; ++n) {
+                auto const& g = got.names[n];
+                auto const& w = want.names[n];
+                CHECK(copy({g.name, g.len}) == copy({w.name, w.len}));
+                CHECK(std::tie(g.field_idx, g.val_idx, g.labels) == std::tie(w.field_idx, w.val_idx, w.labels));
+            }
+            for (std::size_t n = 0; n < got.n_ips; ++n) {
+                auto const& g = got.ips[n];
+                auto const& w = want.ips[n];
+                CHECK(std::tie(g.family, g.addr, g.field_idx, g.val_idx) ==
+                      std::tie(w.family, w.addr, w.field_idx, w.val_idx));
+                auto const q = v.query_ip();
+                zeroed += o.zero_resolver && g.field_idx == 1 &&
+                          std::any_of(q.begin(), q.end(), [](std::uint8_t b) { return b != 0; });
+            }
+            compared += got.n_names + got.n_ips;
+        }
+    }
+    CHECK(compared > 100);
+    CHECK(zeroed > 0); // some query address was really zeroed in the copy
 }
