@@ -62,7 +62,7 @@ struct encoded {
 
 int main(int argc, char** argv)
 {
-    // --profile-extract: only extract_keys, 20 M payloads.
+    // --profile-extract [N]: only extract_keys, N payloads (default 20 M).
     // --profile [MASK [N]]: only the keys-given loop, N payloads (default 20 M; payload i & MASK;
     // default all 4 096, 15 keeps keys and tables in cache), for `perf record` or callgrind.
     bool const profile = argc > 1 && std::string_view(argv[1]) == "--profile";
@@ -191,7 +191,8 @@ int main(int argc, char** argv)
     if (argc > 1 && std::string_view(argv[1]) == "--profile-extract") {
         payload_keys pk;
         std::size_t n = 0;
-        for (std::size_t r = 0; r < 20000000; ++r) {
+        std::size_t const iters = argc > 2 ? std::strtoul(argv[2], nullptr, 0) : 20000000;
+        for (std::size_t r = 0; r < iters; ++r) {
             pk.clear();
             pk.ch = 204;
             extract_keys(vid_sie, msgtype_dnsdedupe, enc[r & (n_payloads - 1)].vendor, pk);

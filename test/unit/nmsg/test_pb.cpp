@@ -2,10 +2,14 @@
 // Protobuf wire reader/writer: varints, every error reason, groups, packed fields.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <array>
+#include <random>
 #include <vector>
 
 #include "proto/nmsg/messages.hpp"
 #include "proto/nmsg/pb.hpp"
+#include "core/out_buffer.hpp"
 
 using namespace siehub::nmsg;
 using siehub::core::byte_view;
@@ -245,4 +249,147 @@ TEST_CASE("writers put negative int32/int64 as 10-byte varints", "[nmsg][pb]")
     auto n = encoded_size(f);
     // 2+2+2+2 for the required fields, 1 + 10 for field 6.
     CHECK(n == 8 + 11);
+}
+
+namespace {
+
+// A random field: known and unknown numbers (0 and > 31 too), every wire type (groups and
+// the two invalid ones too), varints of every length (overlong and overflowing ones too),
+// lengths that run past the end.
+void random_field(std::mt19937& rng, std::vector<std::uint8_t>& out)
+{
+    auto varint = [&](std::uint64_t v) {
+        while (v >= 0x80) {
+            out.push_back(static_cast<std::uint8_t>(v | 0x80));
+            v >>= 7;
+        }
+        out.push_back(static_cast<std::uint8_t>(v));
+    };
+    std::uint32_t const number = rng() % 8 == 0 ? rng() % 40 : 1 + rng() % 22;
+    unsigned const wt = rng() % 10 == 0 ? rng() % 8 : std::array<unsigned, 4>{0, 1, 2, 5}[rng() % 4];
+    varint((std::uint64_t{number} << 3) | wt);
+    switch (rng() % 12) {
+    case 0: // an overlong or overflowing varint
+        for (int i = 0; i < 9; ++i) {
+            out.push_back(0x80 | static_cast<std::uint8_t>(rng()));
+        }
+        out.push_back(static_cast<std::uint8_t>(rng() % 4));
+        return;
+    case 1: // raw bytes
+        for (unsigned i = rng() % 6; i > 0; --i) {
+            out.push_back(static_cast<std::uint8_t>(rng()));
+        }
+        return;
+    default:
+        break;
+    }
+    switch (wt) {
+    case 0:
+        varint(rng() % 3 == 0 ? (std::uint64_t{rng()} << 32 | rng()) : rng() % 300);
+        break;
+    case 1:
+        for (int i = 0; i < 8; ++i) {
+            out.push_back(static_cast<std::uint8_t>(rng()));
+        }
+        break;
+    case 5:
+        for (int i = 0; i < 4; ++i) {
+            out.push_back(static_cast<std::uint8_t>(rng()));
+        }
+        break;
+    case 2: {
+        std::size_t const n = rng() % 20;
+        varint(rng() % 16 == 0 ? n + 1 + rng() % 4 : n); // sometimes past the end
+        for (std::size_t i = 0; i < n; ++i) {
+            out.push_back(static_cast<std::uint8_t>(rng()));
+        }
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+template <class Schema>
+void same_as_generic(const std::vector<std::uint8_t>& msg, std::size_t& fast_taken)
+{
+    constexpr std::size_t n = Schema::table.defs.size();
+    std::array<field_slot, n> a{};
+    std::array<field_slot, n> b{};
+    parse_state const sa = parse_fields(msg, Schema::table, a);
+    parse_state const sb = parse_fields_generic(msg, Schema::table, b);
+    REQUIRE(sa.error == sb.error);
+    REQUIRE(sa.present == sb.present);
+    REQUIRE(sa.canonical == sb.canonical);
+    REQUIRE(sa.last_number == sb.last_number);
+    for (std::size_t i = 0; i < n; ++i) {
+        REQUIRE(a[i].value == b[i].value);
+        REQUIRE(a[i].data == b[i].data);
+    }
+    std::array<field_slot, n> c{};
+    parse_state st;
+    fast_taken += parse_fields_fast(msg, Schema::table, c, st);
+}
+
+} // namespace
+
+// parse_fields takes parse_fields_fast's pass when it can and the generic one otherwise: on
+// writer-made messages, mutated ones and random field soups, the result is the generic
+// pass's, slot for slot.
+TEST_CASE("parse_fields: the fast pass agrees with the generic one", "[nmsg][pb]")
+{
+    std::mt19937 rng(11);
+    std::size_t fast = 0;
+    std::size_t total = 0;
+    for (int iter = 0; iter < 20000; ++iter) {
+        std::vector<std::uint8_t> msg;
+        if (iter % 2 == 0) {
+            // A well-formed DnsQR, then maybe mutated: a byte changed, or cut short.
+            std::array<std::uint8_t, 4> ip{192, 0, 2, static_cast<std::uint8_t>(rng())};
+            std::vector<std::uint8_t> pkt(static_cast<std::size_t>(rng() % 200), 0x41);
+            std::array<byte_view, 2> pkts{byte_view(pkt), byte_view(pkt)};
+            std::array<std::int64_t, 2> secs{1700000000, 1700000001};
+            std::array<std::int32_t, 2> nsecs{5, 6};
+            dnsqr_fields f;
+            f.type = static_cast<std::int32_t>(rng() % 5);
+            f.query_ip = ip;
+            f.response_ip = ip;
+            f.proto = 17;
+            f.query_port = rng() % 65536;
+            f.response_port = 53;
+            f.id = rng() % 65536;
+            if (rng() % 2) {
+                f.qname = byte_view(pkt).first(std::min<std::size_t>(pkt.size(), 10));
+            }
+            f.query_packet = {pkts.data(), rng() % 3};
+            f.query_time_sec = {secs.data(), f.query_packet.size()};
+            f.query_time_nsec = {nsecs.data(), f.query_packet.size()};
+            f.response_packet = {pkts.data(), rng() % 3};
+            if (rng() % 3 == 0) {
+                f.timeout = 1.5;
+                f.resolver_address_zeroed = true;
+            }
+            msg.resize(encoded_size(f));
+            siehub::core::out_buffer o({msg.data(), msg.size()});
+            write(o, f);
+            REQUIRE(o.ok());
+            if (!msg.empty() && rng() % 2) {
+                if (rng() % 2) {
+                    msg[rng() % msg.size()] = static_cast<std::uint8_t>(rng());
+                } else {
+                    msg.resize(rng() % msg.size());
+                }
+            }
+        } else {
+            for (unsigned k = rng() % 12; k > 0; --k) {
+                random_field(rng, msg);
+            }
+        }
+        same_as_generic<dnsqr_schema>(msg, fast);
+        same_as_generic<dnsdedupe_schema>(msg, fast);
+        total += 2;
+    }
+    // Both passes were exercised.
+    CHECK(fast > total / 5);
+    CHECK(fast < total - total / 5);
 }
