@@ -160,14 +160,14 @@ bool extract_keys(std::uint32_t vid, std::uint32_t msgtype, byte_view vendor,
             k.error = true;
             return false;
         }
-        add_opt_ip(k, v.response_ip(), 6);
-        add_opt_name(k, v.bailiwick(), 7);
-        add_opt_name(k, v.rrname(), 8);
-        auto const rrtype = v.rrtype().value_or(0);
-        std::uint16_t i = 0;
-        for (auto rd : v.rdata()) {
-            rdata_keys(rrtype, rd, 12, i++, k);
-        }
+        dnsdedupe_keys(v.response_ip().value_or(byte_view{}), v.bailiwick().value_or(byte_view{}),
+                       v.rrname().value_or(byte_view{}), v.rrtype().value_or(0),
+                       [&](const auto& f) {
+                           for (auto rd : v.rdata()) {
+                               f(rd);
+                           }
+                       },
+                       k);
         return true;
     }
     if (msgtype == msgtype_newdomain) {

@@ -83,4 +83,21 @@ void dnsqr_keys(const nmsg::dnsqr_view& v, bool query_ip_zeroed, payload_keys& k
 void rdata_keys(std::uint32_t rrtype, byte_view rdata, std::uint16_t field, std::uint16_t val,
                 payload_keys& k) noexcept;
 
+// The keys of a SIE/dnsdedupe record from its parts, in extract_keys' order (an absent field
+// is an empty view): extract_keys calls it with the decoded record, the data plane with the
+// dedup key the record is written from. `for_each_rdata(f)` calls f(rdata) for each RDATA.
+template <class ForEachRdata>
+void dnsdedupe_keys(byte_view response_ip, byte_view bailiwick, byte_view rrname,
+                    std::uint32_t rrtype, const ForEachRdata& for_each_rdata,
+                    payload_keys& k) noexcept
+{
+    k.add_ip(response_ip, 6, 0);
+    k.add_name(bailiwick, 7, 0);
+    k.add_name(rrname, 8, 0);
+    std::uint16_t i = 0;
+    for_each_rdata([&](byte_view rd) { rdata_keys(rrtype, rd, 12, i++, k); });
+}
+
+
+
 } // namespace siehub::axa

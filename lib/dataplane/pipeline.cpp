@@ -192,8 +192,9 @@ void payload_pipeline::emit(std::uint16_t channel, const nmsg::payload_header& h
     }
 }
 
-void payload_pipeline::emit_relay(std::uint16_t channel, const nmsg::payload_header& h,
-                                  core::byte_view vendor, const nmsg::dnsqr_view& parsed)
+template <class Fill>
+void payload_pipeline::emit(std::uint16_t channel, const nmsg::payload_header& h,
+                            core::byte_view vendor, const Fill& fill)
 {
     int const i = channel_index_[channel];
     if (i < 0) {
@@ -201,9 +202,7 @@ void payload_pipeline::emit_relay(std::uint16_t channel, const nmsg::payload_hea
     }
     out_[static_cast<std::size_t>(i)].emitter->add(h, vendor, now_ns(last_tsc_));
     if (links_.sra != nullptr) {
-        bool const zeroed = relay_privacy_.zero_resolver;
-        links_.sra->offer(channel, h, vendor,
-                          [&](axa::payload_keys& k) { axa::dnsqr_keys(parsed, zeroed, k); });
+        links_.sra->offer(channel, h, vendor, fill);
     }
 }
 
@@ -243,17 +242,21 @@ void payload_pipeline::on_payload(const nmsg::payload_view& p, const sender_info
                             (r.route != pipeline::rcode_route::noerror && channel_index_[ch_errors] >= 0);
     if (want_relay) {
         timer_.enter(stage::relay);
+        // AXA keys from verify's view, not from the scrubbed copy (axa::dnsqr_keys).
+        auto const relay_keys = [&r, zeroed = relay_privacy_.zero_resolver](axa::payload_keys& k) {
+            axa::dnsqr_keys(*r.dnsqr, zeroed, k);
+        };
         core::out_buffer ob(vendor_buf_);
         if (pipeline::scrub_dnsqr(*r.dnsqr, relay_privacy_, r.checksum, *privacy_scratch_, ob, pc_,
                                   {r.response_set, r.message}) ==
                 pipeline::privacy_counter::scrubbed &&
             ob.ok()) {
             if (channel_index_[ch_raw] >= 0) {
-                emit_relay(ch_raw, h, ob.written(), *r.dnsqr);
+                emit(ch_raw, h, ob.written(), relay_keys);
                 c_.add(pipe_counter::relayed_202);
             }
             if (r.route != pipeline::rcode_route::noerror && channel_index_[ch_errors] >= 0) {
-                emit_relay(ch_errors, h, ob.written(), *r.dnsqr);
+                emit(ch_errors, h, ob.written(), relay_keys);
                 c_.add(pipe_counter::relayed_220);
             }
         } else {
@@ -398,7 +401,8 @@ void payload_pipeline::emit_expiration(const dedup::expired_entry& e)
         c_.add(pipe_counter::record_error);
         return;
     }
-    emit(ch_dedup, rec.header, rec.vendor);
+    emit(ch_dedup, rec.header, rec.vendor,
+         [&](axa::payload_keys& k) { pipeline::record_keys(e.key, {}, k); });
     c_.add(pipe_counter::expirations);
     if (newness_) {
         newness_->on_expiration(e.key, e.time_last); // NAD last-seen
@@ -441,7 +445,9 @@ void payload_pipeline::dedup_batch()
                 c_.add(pipe_counter::record_error);
                 break;
             }
-            emit(ch_dedup, ins.header, ins.vendor);
+            emit(ch_dedup, ins.header, ins.vendor, [&](axa::payload_keys& k) {
+                pipeline::record_keys(rec->key_view(), rec->response_ip_view(), k);
+            });
             if (newness_) {
                 newness_->on_insertion(*rec); // ch211-214 are computed from ch204 INSERTIONs
             }

@@ -121,9 +121,11 @@ public:
 
 private:
     void emit(std::uint16_t channel, const nmsg::payload_header& h, core::byte_view vendor);
-    // A relayed dnsqr (ch202/ch220): AXA keys from verify's view, not from its scrubbed copy.
-    void emit_relay(std::uint16_t channel, const nmsg::payload_header& h, core::byte_view vendor,
-                    const nmsg::dnsqr_view& parsed);
+    // The same with the AXA keys filled by `fill(axa::payload_keys&)` from what this worker
+    // decoded or built the payload from, instead of parsing the encoded payload again.
+    template <class Fill>
+    void emit(std::uint16_t channel, const nmsg::payload_header& h, core::byte_view vendor,
+              const Fill& fill);
     void handle_rrsets(const pipeline::verify_result& r);
     void dedup_batch();
     void emit_expiration(const dedup::expired_entry& e);

@@ -174,6 +174,24 @@ record build_insertion_from_key(byte_span out, byte_view key, std::uint32_t rrtt
     return write_dedupe(out, d, key_rdata_writer{k.rdata_block}, time, source);
 }
 
+bool record_keys(byte_view key, byte_view response_ip, axa::payload_keys& k) noexcept
+{
+    dedup::key_fields f;
+    if (dedup::parse_key(key, f) != dedup::key_error::ok) {
+        return false;
+    }
+    axa::dnsdedupe_keys(response_ip, f.bailiwick, f.rrname, f.rrtype,
+                        [&](const auto& each) {
+                            dedup::rdata_iterator it(f.rdata_block);
+                            byte_view rd;
+                            while (it.next(rd)) {
+                                each(rd);
+                            }
+                        },
+                        k);
+    return true;
+}
+
 record build_expiration(byte_span out, byte_view key, std::uint64_t count, std::uint32_t time_first,
                         std::uint32_t time_last, std::uint32_t rrttl, record_time now,
                         std::optional<std::uint32_t> source) noexcept

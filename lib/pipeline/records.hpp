@@ -14,6 +14,7 @@
 #include <span>
 #include <string_view>
 
+#include "axa/keys.hpp"
 #include "core/bytes.hpp"
 #include "core/out_buffer.hpp"
 #include "proto/nmsg/container.hpp"
@@ -92,6 +93,11 @@ record build_insertion_from_key(byte_span out, byte_view key, std::uint32_t rrtt
 record build_expiration(byte_span out, byte_view key, std::uint64_t count, std::uint32_t time_first,
                         std::uint32_t time_last, std::uint32_t rrttl, record_time now,
                         std::optional<std::uint32_t> source) noexcept;
+
+// The AXA keys (axa::extract_keys) of the record build_insertion_from_key or build_expiration
+// writes from `key` (response_ip empty for an EXPIRATION), taken from the key itself rather
+// than from the encoded record. False (nothing added) when the key does not parse.
+bool record_keys(byte_view key, byte_view response_ip, axa::payload_keys& k) noexcept;
 
 // base/encode heartbeat (ch255): type JSON, payload `{"heartbeat":<n>,"hub":"<hub>"}`.
 // The hub name is escaped as JSON requires (", \ and control bytes).

@@ -5,7 +5,10 @@
 // heartbeats of heartbeat-encode.nmsg.
 
 #include <algorithm>
+#include <array>
 #include <map>
+#include <random>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -282,4 +285,127 @@ TEST_CASE("record builders reject bad input", "[records]")
     CHECK(x.header.time_sec == 11);
     CHECK(x.header.time_nsec == 3u);
     CHECK(x.header.source == 0x1234u);
+}
+
+namespace {
+
+void require_same_keys(const axa::payload_keys& got, const axa::payload_keys& want)
+{
+    REQUIRE(got.n_names == want.n_names);
+    REQUIRE(got.n_ips == want.n_ips);
+    REQUIRE(got.truncated == want.truncated);
+    for (std::size_t n = 0; n < got.n_names; ++n) {
+        auto const& g = got.names[n];
+        auto const& w = want.names[n];
+        CHECK(to_bytes({g.name, g.len}) == to_bytes({w.name, w.len}));
+        CHECK(std::tie(g.field_idx, g.val_idx, g.labels) == std::tie(w.field_idx, w.val_idx, w.labels));
+    }
+    for (std::size_t n = 0; n < got.n_ips; ++n) {
+        auto const& g = got.ips[n];
+        auto const& w = want.ips[n];
+        CHECK(std::tie(g.family, g.addr, g.field_idx, g.val_idx) == std::tie(w.family, w.addr, w.field_idx, w.val_idx));
+    }
+}
+
+} // namespace
+
+// The data plane matches a ch204 record's AXA keys from the dedup key it writes the record
+// from (record_keys), not from the encoded record: for the golden INSERTIONs and random
+// RRsets of every type the key extraction knows (names in mixed case, garbage RDATA too),
+// INSERTION and EXPIRATION, the same keys as axa::extract_keys on the record.
+TEST_CASE("record_keys equal extract_keys on the records built from the key", "[records][axa]")
+{
+    std::vector<bytes> keys;
+    std::vector<bytes> ips;
+    auto const file = test::read_file(test::testdata("nmsg/dnsdedupe-insertion.nmsg"));
+    for (auto const& raw : test::file_payloads(file)) {
+        nmsg::payload_view const p(raw);
+        nmsg::dnsdedupe_view const d(*p.payload());
+        keys.push_back(key_of(d));
+        ips.push_back(to_bytes(*d.response_ip()));
+    }
+    std::mt19937 rng(3);
+    auto name = [&] {
+        bytes n;
+        for (unsigned l = 1 + rng() % 4; l > 0; --l) {
+            unsigned const len = 1 + rng() % 9;
+            n.push_back(static_cast<std::uint8_t>(len));
+            for (unsigned i = 0; i < len; ++i) {
+                n.push_back(static_cast<std::uint8_t>("abcXYZ019-"[rng() % 10]));
+            }
+        }
+        n.push_back(0);
+        return n;
+    };
+    for (int i = 0; i < 500; ++i) {
+        std::uint16_t const type = std::array<std::uint16_t, 12>{1, 28, 2, 5, 12, 6, 15, 33, 39, 16, 17, 26}[rng() % 12];
+        std::vector<bytes> rds;
+        for (unsigned r = 1 + rng() % 4; r > 0; --r) {
+            bytes rd;
+            switch (rng() % 4) {
+            case 0: // garbage
+                for (unsigned b = rng() % 12; b > 0; --b) {
+                    rd.push_back(static_cast<std::uint8_t>(rng()));
+                }
+                break;
+            default:
+                if (type == 1 || type == 28) {
+                    rd.resize(type == 1 ? 4 : 16);
+                    for (auto& b : rd) {
+                        b = static_cast<std::uint8_t>(rng());
+                    }
+                } else {
+                    for (unsigned b = (type == 15 ? 2 : type == 33 ? 6 : 0); b > 0; --b) {
+                        rd.push_back(static_cast<std::uint8_t>(rng()));
+                    }
+                    auto const n = name();
+                    rd.insert(rd.end(), n.begin(), n.end());
+                    if (type == 6 || type == 17 || type == 26) {
+                        auto const m = name();
+                        rd.insert(rd.end(), m.begin(), m.end());
+                    }
+                }
+            }
+            rds.push_back(std::move(rd));
+        }
+        std::sort(rds.begin(), rds.end());
+        rds.erase(std::unique(rds.begin(), rds.end()), rds.end());
+        bytes buf(4096);
+        dedup::key_builder kb(buf);
+        kb.begin(name(), type, 1, name());
+        for (auto const& rd : rds) {
+            kb.add_rdata(rd);
+        }
+        auto const k = kb.finish();
+        REQUIRE(kb.error() == dedup::key_error::ok);
+        keys.push_back(to_bytes(k));
+        bytes ip(rng() % 2 ? 4 : 16);
+        for (auto& b : ip) {
+            b = static_cast<std::uint8_t>(rng());
+        }
+        ips.push_back(ip);
+    }
+    std::size_t names = 0;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        INFO("key " << i);
+        bytes buf(8192);
+        record const ins = build_insertion_from_key(buf, keys[i], 300, ips[i], {1700000000, 0}, 7u);
+        REQUIRE(ins.ok());
+        axa::payload_keys want;
+        REQUIRE(axa::extract_keys(axa::vid_sie, axa::msgtype_dnsdedupe, ins.vendor, want));
+        axa::payload_keys got;
+        REQUIRE(record_keys(keys[i], ips[i], got));
+        require_same_keys(got, want);
+        names += got.n_names;
+
+        bytes buf2(8192);
+        record const exp = build_expiration(buf2, keys[i], 3, 1700000000, 1700000100, 300, {1700000200, 0}, 7u);
+        REQUIRE(exp.ok());
+        axa::payload_keys want2;
+        REQUIRE(axa::extract_keys(axa::vid_sie, axa::msgtype_dnsdedupe, exp.vendor, want2));
+        axa::payload_keys got2;
+        REQUIRE(record_keys(keys[i], {}, got2));
+        require_same_keys(got2, want2);
+    }
+    CHECK(names > 1500); // owners, bailiwicks and RDATA names were compared
 }
