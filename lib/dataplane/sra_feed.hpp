@@ -6,8 +6,8 @@
 // and per client index the session it was built for. A worker reads the current one once per
 // loop iteration; per payload it emits on a channel some client has on, it extracts the
 // payload's keys, matches, and only when some client hit copies the payload with its hit list
-// and the generation's serial into a fixed-size mempool object queued on its SP/SC rte_ring to
-// the server thread, which delivers it (axa::server::deliver) without matching again. A hit
+// and the generation's serial into a fixed-size mempool object; the loop iteration's objects
+// go onto its SP/SC rte_ring in one burst (flush) to the server thread, which delivers it (axa::server::deliver) without matching again. A hit
 // list too long for an object goes without it (sra.overflow: the server thread matches that
 // payload itself). A full ring, an empty pool or a payload larger than an object drops it,
 // counted here and charged to the clients as MISSED `missed`.
@@ -160,12 +160,14 @@ struct sra_port {
     // generation survives this; then one acquire load of the current one.
     void next_iteration() noexcept
     {
+        flush();
         pub->quiescent(worker);
         g_ = pub->current();
     }
     // When the worker stops: it never reads a generation again.
     void offline() noexcept
     {
+        flush();
         g_ = nullptr;
         pub->offline(worker);
     }
@@ -210,6 +212,24 @@ struct sra_port {
         }
     }
 
+    // Queues the payloads offered since the last flush in one burst: one update of the ring's
+    // producer index (a line the server thread's core reads) per loop iteration rather than
+    // one per payload. next_iteration() and offline() call it; a full ring drops what does not
+    // fit, counted as for a single payload.
+    void flush() noexcept
+    {
+        if (n_pending_ == 0) {
+            return;
+        }
+        if (timed) { // inside sra.cycles like the rest of the workers' AXA work
+            std::uint64_t const t0 = rte_rdtsc();
+            enqueue_pending();
+            counters.add(sra_counter::cycles, rte_rdtsc() - t0);
+        } else {
+            enqueue_pending();
+        }
+    }
+
 private:
     template <class Fill>
     void match_and_queue(std::uint16_t ch, const nmsg::payload_header& h, core::byte_view vendor,
@@ -251,17 +271,33 @@ private:
         }
         sra_writer w{s->data()};
         nmsg::write_payload(w, h, vendor);
-        if (rte_ring_sp_enqueue(ring, obj) != 0) {
-            rte_mempool_put(pool, obj);
-            lose(ch, sra_counter::drop_ring_full);
-            return;
+        if (n_pending_ == pending_.size()) {
+            enqueue_pending();
         }
-        counters.add(with_hits ? sra_counter::matched : sra_counter::overflow);
-        counters.add(sra_counter::fed);
+        pending_[n_pending_++] = obj;
+    }
+
+    // The ring's side of flush() (untimed: offer's caller times it).
+    void enqueue_pending() noexcept
+    {
+        unsigned const done = rte_ring_sp_enqueue_burst(ring, pending_.data(), n_pending_, nullptr);
+        for (unsigned i = 0; i < done; ++i) {
+            auto const* s = static_cast<const sra_slot*>(pending_[i]);
+            counters.add(s->flags & sra_slot::has_hits ? sra_counter::matched : sra_counter::overflow);
+        }
+        counters.add(sra_counter::fed, done);
+        for (unsigned i = done; i < n_pending_; ++i) {
+            auto const ch = static_cast<const sra_slot*>(pending_[i])->ch;
+            rte_mempool_put(pool, pending_[i]);
+            lose(ch, sra_counter::drop_ring_full);
+        }
+        n_pending_ = 0;
     }
 
     const sra_generation* g_ = nullptr; // this loop iteration's; nullptr while offline
     axa::payload_keys keys_;
+    std::array<void*, 32> pending_{}; // written, not yet on the ring (flush)
+    unsigned n_pending_ = 0;
 };
 
 } // namespace siehub::dataplane

@@ -126,6 +126,10 @@ TEST_CASE("sra_port: matching on the worker, copies with hits, every drop counte
         port.offer(204, h, vendor);
     }
     port.offer(202, h, vendor); // not on for anyone
+    // Held by the worker until the end of its loop iteration, then queued in one burst.
+    CHECK(port.counters.get(sra_counter::fed) == 0);
+    CHECK(rte_ring_count(ring) == 0);
+    port.flush();
     CHECK(port.counters.get(sra_counter::fed) == 3);
     CHECK(port.counters.get(sra_counter::matched) == 3);
     CHECK(port.counters.get(sra_counter::unmatched) == 1);
@@ -133,6 +137,7 @@ TEST_CASE("sra_port: matching on the worker, copies with hits, every drop counte
 
     // The ring is full: the fourth is dropped, its object goes back, the loss is noted.
     port.offer(204, h, vendor);
+    port.next_iteration(); // flushes
     CHECK(port.counters.get(sra_counter::drop_ring_full) == 1);
     CHECK(port.lost[204].load() == 1);
     CHECK(port.lost_total.load() == 1);
@@ -186,6 +191,7 @@ TEST_CASE("sra_port: matching on the worker, copies with hits, every drop counte
     pub.publish(make_gen(many, 6, 1));
     port.next_iteration();
     port.offer(204, h, vendor);
+    port.flush();
     CHECK(port.counters.get(sra_counter::overflow) == 1);
     REQUIRE(rte_ring_sc_dequeue(ring, &obj) == 0);
     slot = static_cast<dataplane::sra_slot*>(obj);
