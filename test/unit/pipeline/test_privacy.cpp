@@ -7,6 +7,7 @@
 #include <string>
 
 #include "axa/keys.hpp"
+#include "axa_keys_util.hpp"
 #include "pipeline/privacy.hpp"
 #include "proto/nmsg/messages.hpp"
 #include "pipeline/verify.hpp"
@@ -479,21 +480,10 @@ TEST_CASE("privacy: AXA keys from the received view equal those of the scrubbed 
             nmsg::dnsqr_view const v(inputs[i].message);
             axa::payload_keys got;
             axa::dnsqr_keys(v, o.zero_resolver, got);
-            REQUIRE(got.n_names == want.n_names);
-            REQUIRE(got.n_ips == want.n_ips);
-            for (std::size_t n = 0; n < got.n_names; ++n) {
-                auto const& g = got.names[n];
-                auto const& w = want.names[n];
-                CHECK(copy({g.name, g.len}) == copy({w.name, w.len}));
-                CHECK(std::tie(g.field_idx, g.val_idx, g.labels) == std::tie(w.field_idx, w.val_idx, w.labels));
-            }
+            require_same_keys(got, want);
             for (std::size_t n = 0; n < got.n_ips; ++n) {
-                auto const& g = got.ips[n];
-                auto const& w = want.ips[n];
-                CHECK(std::tie(g.family, g.addr, g.field_idx, g.val_idx) ==
-                      std::tie(w.family, w.addr, w.field_idx, w.val_idx));
                 auto const q = v.query_ip();
-                zeroed += o.zero_resolver && g.field_idx == 1 &&
+                zeroed += o.zero_resolver && got.ips[n].field_idx == 1 &&
                           std::any_of(q.begin(), q.end(), [](std::uint8_t b) { return b != 0; });
             }
             compared += got.n_names + got.n_ips;

@@ -14,6 +14,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "axa_keys_util.hpp"
 #include "dedup/key.hpp"
 #include "dedup/table.hpp"
 #include "pipeline/heartbeat.hpp"
@@ -287,27 +288,7 @@ TEST_CASE("record builders reject bad input", "[records]")
     CHECK(x.header.source == 0x1234u);
 }
 
-namespace {
-
-void require_same_keys(const axa::payload_keys& got, const axa::payload_keys& want)
-{
-    REQUIRE(got.n_names == want.n_names);
-    REQUIRE(got.n_ips == want.n_ips);
-    REQUIRE(got.truncated == want.truncated);
-    for (std::size_t n = 0; n < got.n_names; ++n) {
-        auto const& g = got.names[n];
-        auto const& w = want.names[n];
-        CHECK(to_bytes({g.name, g.len}) == to_bytes({w.name, w.len}));
-        CHECK(std::tie(g.field_idx, g.val_idx, g.labels) == std::tie(w.field_idx, w.val_idx, w.labels));
-    }
-    for (std::size_t n = 0; n < got.n_ips; ++n) {
-        auto const& g = got.ips[n];
-        auto const& w = want.ips[n];
-        CHECK(std::tie(g.family, g.addr, g.field_idx, g.val_idx) == std::tie(w.family, w.addr, w.field_idx, w.val_idx));
-    }
-}
-
-} // namespace
+using pipeline::test::require_same_keys;
 
 // The data plane matches a ch204 record's AXA keys from the dedup key it writes the record
 // from (record_keys), not from the encoded record: for the golden INSERTIONs and random
