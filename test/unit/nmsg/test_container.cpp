@@ -32,6 +32,18 @@ std::vector<std::uint8_t> unit_of(std::uint8_t flags, std::uint8_t version,
     return v;
 }
 
+// The container a builder finished: it parses and holds n payloads, each with its CRC.
+nmsg_view built_container(byte_view unit, std::size_t n)
+{
+    auto const u = parse_datagram(unit);
+    REQUIRE(u.ok());
+    nmsg_view v(u.body);
+    REQUIRE(v.valid());
+    CHECK(v.payload_count() == n);
+    CHECK(v.payload_crcs().size() == n);
+    return v;
+}
+
 std::vector<std::uint8_t> one_payload_body(bool with_crc, bool good_crc = true)
 {
     std::vector<std::uint8_t> buf(256);
@@ -158,12 +170,7 @@ TEST_CASE("builder: fills to the limit, never above, never empty", "[nmsg][build
             auto unit = b.finish(41, 0x0102030405060708ull);
             REQUIRE_FALSE(unit.empty());
             CHECK(unit.size() <= limit);
-            auto u = parse_datagram(unit);
-            REQUIRE(u.ok());
-            nmsg_view v(u.body);
-            REQUIRE(v.valid());
-            CHECK(v.payload_count() == n);
-            CHECK(v.payload_crcs().size() == n);
+            auto const v = built_container(unit, n);
             if (seq) {
                 CHECK(v.sequence() == 41u);
                 CHECK(v.sequence_id() == 0x0102030405060708ull);
@@ -195,12 +202,7 @@ TEST_CASE("builder: every payload's CRC, past the ones add() keeps, and after a 
             REQUIRE(b.add(payload_header{1, 9, 0, 0}, vendor) == container_builder::add_status::added);
         }
         auto unit = b.finish(static_cast<std::uint32_t>(round), 5);
-        auto u = parse_datagram(unit);
-        REQUIRE(u.ok());
-        nmsg_view v(u.body);
-        REQUIRE(v.valid());
-        CHECK(v.payload_count() == n);
-        CHECK(v.payload_crcs().size() == n);
+        auto const v = built_container(unit, n);
         std::size_t i = 0;
         for (auto e : v.entries()) {
             CHECK(e.crc_ok());
