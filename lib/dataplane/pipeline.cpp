@@ -179,8 +179,9 @@ std::uint64_t payload_pipeline::now_ns(std::uint64_t tsc) const noexcept
     return static_cast<std::uint64_t>(static_cast<double>(tsc) * 1e9 / static_cast<double>(tsc_hz_));
 }
 
+template <class Fill>
 void payload_pipeline::emit(std::uint16_t channel, const nmsg::payload_header& h,
-                            core::byte_view vendor)
+                            core::byte_view vendor, const Fill& fill)
 {
     int const i = channel_index_[channel];
     if (i < 0) {
@@ -188,22 +189,16 @@ void payload_pipeline::emit(std::uint16_t channel, const nmsg::payload_header& h
     }
     out_[static_cast<std::size_t>(i)].emitter->add(h, vendor, now_ns(last_tsc_));
     if (links_.sra != nullptr) {
-        links_.sra->offer(channel, h, vendor); // one acquire load when no client wants it
+        links_.sra->offer(channel, h, vendor, fill); // one acquire load when no client wants it
     }
 }
 
-template <class Fill>
 void payload_pipeline::emit(std::uint16_t channel, const nmsg::payload_header& h,
-                            core::byte_view vendor, const Fill& fill)
+                            core::byte_view vendor)
 {
-    int const i = channel_index_[channel];
-    if (i < 0) {
-        return;
-    }
-    out_[static_cast<std::size_t>(i)].emitter->add(h, vendor, now_ns(last_tsc_));
-    if (links_.sra != nullptr) {
-        links_.sra->offer(channel, h, vendor, fill);
-    }
+    emit(channel, h, vendor, [&](axa::payload_keys& k) {
+        axa::extract_keys(h.vid, h.msgtype, vendor, k); // sets error when it fails
+    });
 }
 
 void payload_pipeline::on_payload(const nmsg::payload_view& p, const sender_info& from)

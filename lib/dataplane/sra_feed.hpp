@@ -7,7 +7,8 @@
 // loop iteration; per payload it emits on a channel some client has on, it extracts the
 // payload's keys, matches, and only when some client hit copies the payload with its hit list
 // and the generation's serial into a fixed-size mempool object; the loop iteration's objects
-// go onto its SP/SC rte_ring in one burst (flush) to the server thread, which delivers it (axa::server::deliver) without matching again. A hit
+// go onto its SP/SC rte_ring in one burst (flush) to the server thread, which delivers each
+// (axa::server::deliver) without matching again. A hit
 // list too long for an object goes without it (sra.overflow: the server thread matches that
 // payload itself). A full ring, an empty pool or a payload larger than an object drops it,
 // counted here and charged to the clients as MISSED `missed`.
@@ -200,15 +201,8 @@ struct sra_port {
     void offer(std::uint16_t ch, const nmsg::payload_header& h, core::byte_view vendor,
                const Fill& fill) noexcept
     {
-        if (!wants(ch)) {
-            return;
-        }
-        if (timed) {
-            std::uint64_t const t0 = rte_rdtsc();
-            match_and_queue(ch, h, vendor, fill);
-            counters.add(sra_counter::cycles, rte_rdtsc() - t0);
-        } else {
-            match_and_queue(ch, h, vendor, fill);
+        if (wants(ch)) {
+            timed_run([&] { match_and_queue(ch, h, vendor, fill); });
         }
     }
 
@@ -218,19 +212,24 @@ struct sra_port {
     // fit, counted as for a single payload.
     void flush() noexcept
     {
-        if (n_pending_ == 0) {
-            return;
-        }
-        if (timed) { // inside sra.cycles like the rest of the workers' AXA work
-            std::uint64_t const t0 = rte_rdtsc();
-            enqueue_pending();
-            counters.add(sra_counter::cycles, rte_rdtsc() - t0);
-        } else {
-            enqueue_pending();
+        if (n_pending_ != 0) {
+            timed_run([&] { enqueue_pending(); });
         }
     }
 
 private:
+    // Runs f, its TSC cycles counted as sra.cycles with --stage-cycles.
+    template <class F> void timed_run(const F& f) noexcept
+    {
+        if (!timed) {
+            f();
+            return;
+        }
+        std::uint64_t const t0 = rte_rdtsc();
+        f();
+        counters.add(sra_counter::cycles, rte_rdtsc() - t0);
+    }
+
     template <class Fill>
     void match_and_queue(std::uint16_t ch, const nmsg::payload_header& h, core::byte_view vendor,
                          const Fill& fill) noexcept
